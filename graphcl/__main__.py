@@ -1,0 +1,3 @@
+from graphcl.cli import main
+
+raise SystemExit(main())

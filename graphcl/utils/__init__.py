@@ -1,0 +1,16 @@
+"""Small shared helpers: device choice, atomic file writes, seeding and progress bars."""
+from graphcl.utils.device import resolve_device
+from graphcl.utils.io import atomic_save, atomic_write_json, atomic_write_text, load_checkpoint
+from graphcl.utils.progress import progress
+from graphcl.utils.seed import make_generator, seed_everything
+
+__all__ = [
+    "resolve_device",
+    "atomic_save",
+    "atomic_write_json",
+    "atomic_write_text",
+    "load_checkpoint",
+    "progress",
+    "make_generator",
+    "seed_everything",
+]

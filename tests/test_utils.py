@@ -1,0 +1,48 @@
+import json
+
+import pytest
+import torch
+
+from graphcl.utils import (
+    atomic_save,
+    atomic_write_json,
+    load_checkpoint,
+    make_generator,
+    resolve_device,
+)
+
+
+def test_resolve_device_auto_and_explicit():
+    assert resolve_device("cpu") == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected
+    assert resolve_device(None).type == expected
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            resolve_device("cuda")
+
+
+def test_atomic_json_and_checkpoint_roundtrip(tmp_path):
+    path = atomic_write_json(tmp_path / "sub" / "result.json", {"acc": torch.tensor(0.5), "p": tmp_path})
+    assert json.loads(path.read_text()) == {"acc": 0.5, "p": str(tmp_path)}
+    state = {"w": torch.arange(3.0)}
+    atomic_save(state, tmp_path / "ckpt.pt")
+    assert torch.equal(load_checkpoint(tmp_path / "ckpt.pt")["w"], state["w"])
+    # no temporary files are left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.pt", "sub"]
+    with pytest.raises(FileNotFoundError, match="Checkpoint not found"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_atomic_write_keeps_old_file_when_serialization_fails(tmp_path):
+    path = atomic_write_json(tmp_path / "r.json", {"a": 1})
+    with pytest.raises(TypeError):
+        atomic_write_json(path, {"a": object()})
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_generator_is_deterministic():
+    a = torch.rand(5, generator=make_generator(3))
+    b = torch.rand(5, generator=make_generator(3))
+    assert torch.equal(a, b)
