@@ -1,0 +1,29 @@
+"""The ``graphcl`` command line. It is thin: each area registers its subcommands from its own module."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+# Each module defines ``register(subparsers)``; subcommands call into the library.
+_COMMAND_MODULES = (
+    "graphcl.cli.data",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="graphcl", description="Graph contrastive learning toolkit.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
