@@ -4,6 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Offline: use the dataset mirror beside the checkout when there is one and none is set.
+ifeq ($(GRAPHCL_DATASET_MIRROR),)
+ifneq ($(wildcard ../shared/datasets),)
+export GRAPHCL_DATASET_MIRROR := $(abspath ../shared/datasets)
+endif
+endif
+
 .PHONY: setup run test clean
 
 $(STAMP): pyproject.toml constraints.txt

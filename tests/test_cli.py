@@ -10,3 +10,11 @@ def test_cli_data_summarizes_cora(data_root, capsys):
     assert main(["data", "--dataset", "Cora"]) == 0
     out = capsys.readouterr().out
     assert "2708 nodes" in out and "10556 edges" in out
+
+
+def test_cli_reports_missing_dataset_without_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("GRAPHCL_DATASET_MIRROR", raising=False)
+    monkeypatch.setattr("torch_geometric.datasets.Planetoid.url", "http://127.0.0.1:9/planetoid")
+    assert main(["data", "--dataset", "PubMed", "--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "ind.pubmed.graph" in err and "Traceback" not in err

@@ -21,8 +21,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from graphcl.data.mirror import DatasetNotFoundError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (DatasetNotFoundError, FileNotFoundError, ValueError) as error:
+        # user errors (missing data, bad options) get their message, not a traceback
+        print(f"graphcl {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
