@@ -46,3 +46,23 @@ def test_generator_is_deterministic():
     a = torch.rand(5, generator=make_generator(3))
     b = torch.rand(5, generator=make_generator(3))
     assert torch.equal(a, b)
+
+
+def test_results_helpers(tmp_path):
+    from graphcl.utils import append_jsonl, format_mean_std, markdown_table, mean_std, read_jsonl
+
+    assert mean_std([1.0, 3.0]) == (2.0, 1.0)
+    assert format_mean_std([0.8, 0.9], scale=100) == "85.00 ± 5.00"
+    append_jsonl(tmp_path / "r.jsonl", {"seed": 0})
+    append_jsonl(tmp_path / "r.jsonl", {"seed": 1})
+    assert [r["seed"] for r in read_jsonl(tmp_path / "r.jsonl")] == [0, 1]
+    assert markdown_table(["a", "b"], [[1, 2]]).splitlines()[2] == "| 1 | 2 |"
+
+
+def test_environment_info_names_versions_and_machine():
+    from graphcl.utils import environment_info, peak_memory_mb
+
+    info = environment_info()
+    assert info["versions"]["torch"].startswith("2.")
+    assert info["machine"]["cpu_count"] >= 1
+    assert peak_memory_mb() > 0

@@ -1,1 +1,4 @@
-"""graphcl.nn"""
+"""Encoders, readouts, discriminators and projection heads."""
+from graphcl.nn.output import EncoderOutput
+
+__all__ = ["EncoderOutput"]
