@@ -127,7 +127,9 @@ def featurize_smiles(smiles: Sequence[str], num_workers: int | None = None, chun
         num_workers = (os.cpu_count() or 1) if len(smiles) >= PARALLEL_THRESHOLD else 0
     chunks = [smiles[i:i + chunk_size] for i in range(0, len(smiles), chunk_size)]
     if num_workers > 1 and len(chunks) > 1:
-        context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+        # fork starts workers in milliseconds; they only run RDKit and numpy, never torch
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         with ProcessPoolExecutor(num_workers, mp_context=context) as pool:
             results = list(progress(pool.map(_featurize_chunk, chunks), enabled=show_progress,
                                     total=len(chunks), desc="featurizing", unit="chunk"))
