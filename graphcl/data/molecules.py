@@ -25,7 +25,7 @@ from torch_geometric.data import Data, InMemoryDataset
 
 from graphcl.data.cache import record_fingerprint, refresh_processed
 from graphcl.data.mirror import DatasetNotFoundError, copy_from_mirror, data_root, missing_message
-from graphcl.utils import atomic_write_json, progress
+from graphcl.utils import atomic_save, atomic_write_json, progress
 
 logger = logging.getLogger(__name__)
 
@@ -245,9 +245,8 @@ class MoleculeDataset(InMemoryDataset):
         if labels is not None:
             data.y = torch.from_numpy(labels[valid]).to(torch.float32)
             slices["y"] = torch.arange(count + 1)
-        from torch_geometric.io import fs
-
-        fs.torch_save((data.to_dict(), slices, Data), self.processed_paths[0])
+        # the layout InMemoryDataset.load reads, written atomically
+        atomic_save((data.to_dict(), slices, Data), self.processed_paths[0])
         atomic_write_json(self.processed_paths[1], {
             "task_names": task_names, "invalid": asdict(report),
             "invalid_lines": [int(lines[i]) for i in invalid],

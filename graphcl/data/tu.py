@@ -18,6 +18,7 @@ from torch_geometric.data import Data, InMemoryDataset
 
 from graphcl.data.cache import record_fingerprint, refresh_processed
 from graphcl.data.mirror import DatasetNotFoundError, copy_from_mirror, data_root, mirror_files, missing_message
+from graphcl.utils import atomic_save
 
 #: Names whose GIN-format zip ``load_tu`` prefers (their TU text files are not in the offline mirror).
 GIN_FORMAT_PREFERRED = ("DD", "COLLAB", "REDDIT-BINARY", "REDDIT-MULTI-5K")
@@ -247,9 +248,8 @@ class GINFormatDataset(InMemoryDataset):
 
         data = Data(x=x, edge_index=edge_index, y=y)
         slices = {"x": node_ptr, "edge_index": edge_ptr, "y": torch.arange(y.numel() + 1)}
-        from torch_geometric.io import fs
-
-        fs.torch_save((data.to_dict(), slices, Data), self.processed_paths[0])
+        # the layout InMemoryDataset.load reads, written atomically
+        atomic_save((data.to_dict(), slices, Data), self.processed_paths[0])
 
     def __repr__(self) -> str:
         return f"{self.name}({len(self)})"
