@@ -117,6 +117,7 @@ def main() -> None:
     import rdkit.Chem  # noqa: F401
     import torch_geometric.datasets  # noqa: F401
 
+    environment = environment_info()  # taken before the runs: the commit of the code that runs
     rows, per_seed = [], []
     for seed in args.seeds:
         scratch = Path(tempfile.mkdtemp(prefix="graphcl-data-", dir=args.scratch))
@@ -143,7 +144,7 @@ def main() -> None:
             shutil.rmtree(scratch, ignore_errors=True)
         per_seed.append({"seed": seed, "datasets": results, "featurization_pool": pool})
 
-    record = {"benchmark": "data_cache", "config": vars(args), "environment": environment_info(),
+    record = {"benchmark": "data_cache", "config": vars(args), "environment": environment,
               "load_average_end": os.getloadavg(), "peak_memory_mb": peak_memory_mb(), "runs": per_seed}
     out = Path(args.out)
     append_jsonl(out.with_suffix(".jsonl"), record)
