@@ -5,6 +5,7 @@ protocol of graph classification has no validation part).
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 import torch
@@ -21,8 +22,9 @@ def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
     return fractions
 
 
+@lru_cache(maxsize=1 << 17)
 def scaffold(smiles: str, include_chirality: bool = True) -> str:
-    """Bemis–Murcko scaffold SMILES of a molecule (RDKit ``MurckoScaffoldSmiles``)."""
+    """Bemis–Murcko scaffold SMILES of a molecule (RDKit ``MurckoScaffoldSmiles``), memoized."""
     from rdkit import Chem
     from rdkit.Chem.Scaffolds import MurckoScaffold
 

@@ -32,11 +32,15 @@ def test_bbbp(data_root):
     assert len(dataset.smiles) == 2039
 
 
-def test_bace_regression_names_and_aliases(data_root):
+def test_bace_freesolv_and_aliases(data_root):
+    from graphcl.data.molecules import moleculenet_name
+
     bace = load_moleculenet("bace", show_progress=False)
-    assert len(bace) == 1513 and bace.task_type == "classification"
-    esol = load_moleculenet("delaney", show_progress=False)
-    assert esol.name == "ESOL" and esol.task_type == "regression" and len(esol) == 1128
+    assert len(bace) == 1513 and bace.task_type == "classification" and bace.task_names == ["Class"]
+    freesolv = load_moleculenet("FreeSolv", show_progress=False)
+    assert len(freesolv) == 642 and freesolv.task_type == "regression"
+    assert not torch.isnan(freesolv._data.y).any()
+    assert moleculenet_name("delaney") == "ESOL" and moleculenet_name("LIPO") == "Lipophilicity"
 
 
 def test_tox21_rows_and_tasks(data_root, mirror):
