@@ -22,6 +22,9 @@ from graphcl.utils import atomic_save
 
 #: Names whose GIN-format zip ``load_tu`` prefers (their TU text files are not in the offline mirror).
 GIN_FORMAT_PREFERRED = ("DD", "COLLAB", "REDDIT-BINARY", "REDDIT-MULTI-5K")
+#: Common TU names; ``load_tu`` matches these case-insensitively (other names are passed on as given).
+TU_NAMES = ("MUTAG", "PROTEINS", "NCI1", "NCI109", "PTC_MR", "ENZYMES", "IMDB-BINARY", "IMDB-MULTI", "DD",
+            "COLLAB", "REDDIT-BINARY", "REDDIT-MULTI-5K")
 NODE_FEATURE_MODES = ("auto", "constant", "degree")
 #: Default cap of the one-hot degree feature: degrees at or above it share the last slot.
 DEFAULT_MAX_DEGREE = 128
@@ -307,6 +310,7 @@ def load_tu(
     if not isinstance(name, str) or not name:
         raise ValueError(f"Dataset name must be a non-empty string, got {name!r}.")
 
+    name = {known.upper(): known for known in TU_NAMES}.get(name.upper(), name)
     base = data_root(root)
     dataset = None
     if source == "gin" or (source == "auto" and name.upper() in GIN_FORMAT_PREFERRED):

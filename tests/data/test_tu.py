@@ -36,7 +36,7 @@ def test_node_feature_modes(data_root):
     assert torch.equal(graph.x.argmax(dim=1), node_degree.clamp(max=10))
     assert torch.equal(graph.x.sum(dim=1), torch.ones(graph.num_nodes))
 
-    forced = load_tu("MUTAG", node_features="constant")
+    forced = load_tu("mutag", node_features="constant")  # common names match in any case
     assert forced.num_features == 1
 
 
