@@ -151,6 +151,73 @@ def random_rank(group: Tensor, num_groups: int, generator: torch.Generator | Non
     return rank, counts
 
 
+def is_sorted(values: Tensor) -> bool:
+    return values.numel() < 2 or bool((values[1:] >= values[:-1]).all())
+
+
+def choose_per_group(group: Tensor, num_groups: int, k: Tensor, generator: torch.Generator | None,
+                     counts: Tensor | None = None, grouped: bool | None = None) -> Tensor:
+    """Pick exactly ``min(k[g], count[g])`` elements of every group ``g`` uniformly at random.
+
+    When the elements are grouped contiguously (as nodes and edges of a batch are), the groups are laid
+    out in a padded ``[B, max_count]`` table of random keys and the ``k`` smallest keys per row are taken
+    with one ``topk``; otherwise every element is ranked inside its group.
+
+    Args:
+        group (Tensor): group id of each element, shape ``[M]``.
+        num_groups (int): number of groups ``B``.
+        k (Tensor): elements to pick per group, shape ``[B]``.
+        counts (Tensor, optional): group sizes, shape ``[B]``, when already known.
+        grouped (bool, optional): whether ``group`` is known to be sorted (``None``: check).
+
+    Returns:
+        A boolean mask of the picked elements, shape ``[M]``.
+    """
+    m = group.numel()
+    device = group.device
+    if counts is None:
+        counts = torch.bincount(group, minlength=num_groups)
+    chosen = torch.zeros(m, dtype=torch.bool, device=device)
+    if m == 0:
+        return chosen
+    k = torch.minimum(k, counts)
+    kmax = int(k.max())
+    if kmax == 0:
+        return chosen
+    width = int(counts.max())
+    if grouped is None:
+        grouped = is_sorted(group)
+    if grouped and num_groups * width <= 4 * m + 4096:
+        starts = torch.cumsum(counts, 0) - counts
+        local = torch.arange(m, device=device) - starts[group]
+        keys = torch.full((num_groups, width), 2.0, device=device)
+        keys[group, local] = rand(m, generator, device)
+        picked = keys.topk(kmax, dim=1, largest=False).indices
+        take = torch.arange(kmax, device=device).unsqueeze(0) < k.unsqueeze(1)
+        rows = torch.arange(num_groups, device=device).unsqueeze(1).expand(-1, kmax)
+        chosen[starts[rows[take]] + picked[take]] = True
+        return chosen
+    rank, _ = random_rank(group, num_groups, generator)
+    return rank < k[group]
+
+
+def grouped_positions(first_group: Tensor, second_group: Tensor, num_groups: int) -> tuple[Tensor, Tensor]:
+    """Output positions that interleave two group-sorted sequences group by group (first before second).
+
+    Returns:
+        ``(first_positions, second_positions)``, shapes ``[M1]`` and ``[M2]``.
+    """
+    c1 = torch.bincount(first_group, minlength=num_groups)
+    c2 = torch.bincount(second_group, minlength=num_groups)
+    out_start = torch.cumsum(c1 + c2, 0) - (c1 + c2)
+    s1 = torch.cumsum(c1, 0) - c1
+    s2 = torch.cumsum(c2, 0) - c2
+    p1 = out_start[first_group] + torch.arange(first_group.numel(), device=first_group.device) - s1[first_group]
+    p2 = (out_start + c1)[second_group] + torch.arange(second_group.numel(), device=second_group.device) \
+        - s2[second_group]
+    return p1, p2
+
+
 def share(counts: Tensor, p: float) -> Tensor:
     """``round(p * count)`` per graph (round half to even, as :func:`torch.round`)."""
     return torch.round(counts.to(torch.float64) * p).long()
@@ -238,18 +305,19 @@ def select_nodes(data: Data, info: GraphLayout, keep: Tensor) -> Data:
     out = new_like(data)
     nkeys, ekeys = field_levels(data)
     new_index = torch.cumsum(keep.long(), 0) - 1
+    kept = keep.nonzero().flatten()
     for key in nkeys:
-        out[key] = data[key][keep]
-    node_counts = torch.bincount(info.node_graph[keep], minlength=info.num_graphs)
+        out[key] = data[key].index_select(0, kept)
+    node_counts = torch.bincount(info.node_graph.index_select(0, kept), minlength=info.num_graphs)
     edge_counts = None
     if has_edges(data):
         edge_index = data.edge_index
-        edge_keep = keep[edge_index[0]] & keep[edge_index[1]]
-        out.edge_index = new_index[edge_index[:, edge_keep]]
+        kept_edges = (keep[edge_index[0]] & keep[edge_index[1]]).nonzero().flatten()
+        out.edge_index = new_index[edge_index.index_select(1, kept_edges)]
         for key in ekeys:
-            out[key] = data[key][edge_keep]
-        edge_counts = torch.bincount(info.edge_graph[edge_keep], minlength=info.num_graphs)
-    _finish(out, data, info, node_counts, edge_counts, int(keep.sum()), nkeys, ekeys)
+            out[key] = data[key].index_select(0, kept_edges)
+        edge_counts = torch.bincount(info.edge_graph.index_select(0, kept_edges), minlength=info.num_graphs)
+    _finish(out, data, info, node_counts, edge_counts, kept.numel(), nkeys, ekeys)
     return out
 
 
@@ -265,15 +333,35 @@ def select_edges(data: Data, info: GraphLayout, edge_keep: Tensor) -> Data:
     return out
 
 
-def set_edges(data: Data, info: GraphLayout, edge_index: Tensor, edge_graph: Tensor,
-              fields: dict[str, Tensor]) -> Data:
-    """Replace the edges; they are stably regrouped by graph so each graph's edges stay contiguous."""
-    order = torch.argsort(edge_graph, stable=True)
+def set_edges(data: Data, info: GraphLayout, edge_keep: Tensor, new_edges: Tensor, new_graph: Tensor,
+              fields: dict[str, tuple[Tensor, Tensor]]) -> Data:
+    """Keep the edges in ``edge_keep`` and append ``new_edges`` (grouped by graph, shape ``[2, A]``).
+
+    Every graph's kept edges come first, then its new ones, so each graph's edges stay contiguous.
+    ``fields`` maps each edge-level key to ``(kept_values, new_values)``.
+    """
+    kept_graph = info.edge_graph[edge_keep]
+    kept_edges = data.edge_index[:, edge_keep]
+    total = kept_graph.numel() + new_graph.numel()
+    if is_sorted(info.edge_graph) and is_sorted(new_graph):
+        first, second = grouped_positions(kept_graph, new_graph, info.num_graphs)
+    else:
+        order = torch.argsort(torch.cat([kept_graph, new_graph]), stable=True)
+        position = torch.empty_like(order)
+        position[order] = torch.arange(total, device=order.device)
+        first, second = position[:kept_graph.numel()], position[kept_graph.numel():]
     out = new_like(data)
-    out.edge_index = edge_index[:, order]
-    for key, value in fields.items():
-        out[key] = value[order]
-    edge_counts = torch.bincount(edge_graph, minlength=info.num_graphs)
+    edge_index = kept_edges.new_empty((2, total))
+    edge_index[:, first] = kept_edges
+    edge_index[:, second] = new_edges
+    out.edge_index = edge_index
+    for key, (kept, new) in fields.items():
+        value = kept.new_empty((total, *kept.shape[1:]))
+        value[first] = kept
+        value[second] = new
+        out[key] = value
+    edge_counts = torch.bincount(kept_graph, minlength=info.num_graphs) + \
+        torch.bincount(new_graph, minlength=info.num_graphs)
     _finish(out, data, info, None, edge_counts, info.num_nodes, [], list(fields))
     return out
 
@@ -312,26 +400,37 @@ def _finish(out: Data, data: Data, info: GraphLayout, node_counts: Tensor | None
 
 
 def undirected_pairs(edge_index: Tensor, num_nodes: int) -> tuple[Tensor, Tensor, bool]:
-    """Group edges into unordered pairs ``{u, v}``.
+    """Group edges into unordered pairs when every edge ``(u, v)`` has its reverse ``(v, u)``.
+
+    Each pair is represented by its edge with ``u <= v`` (a self-loop is its own pair); representatives
+    keep the edge order, so they stay grouped by graph.
 
     Returns:
-        ``(pair_of_edge, pair_first_edge, undirected)``: pair id of every edge (shape ``[E]``), one
-        representative edge per pair (shape ``[P]``), and whether every edge has its reverse.
+        ``(unit_of_edge, unit_edge, undirected)``: the pair id of every edge (shape ``[E]``), the
+        representative edge of every pair (shape ``[P]``), and whether the graph is undirected. When it is
+        not, every edge is its own unit.
     """
     row, col = edge_index
-    low, high = torch.minimum(row, col), torch.maximum(row, col)
-    key = low * num_nodes + high
-    unique, pair_of_edge = torch.unique(key, return_inverse=True)
-    num_pairs = unique.numel()
-    first = torch.full((num_pairs,), edge_index.size(1), dtype=torch.long, device=edge_index.device)
-    first = first.scatter_reduce(0, pair_of_edge, torch.arange(edge_index.size(1), device=edge_index.device),
-                                 reduce="amin")
-    directed_key = row * num_nodes + col
-    reverse_key = col * num_nodes + row
-    sorted_keys = torch.sort(directed_key).values
-    pos = torch.searchsorted(sorted_keys, reverse_key).clamp(max=max(sorted_keys.numel() - 1, 0))
-    undirected = bool((sorted_keys[pos] == reverse_key).all()) if sorted_keys.numel() else True
-    return pair_of_edge, first, undirected
+    num_edges = row.numel()
+    device = row.device
+    identity = torch.arange(num_edges, device=device)
+    forward = row < col
+    backward = row > col
+    forward_index = forward.nonzero().flatten()
+    backward_index = backward.nonzero().flatten()
+    if forward_index.numel() != backward_index.numel():
+        return identity, identity, False
+    forward_key, forward_order = torch.sort(row[forward_index] * num_nodes + col[forward_index])
+    backward_key, backward_order = torch.sort(col[backward_index] * num_nodes + row[backward_index])
+    if not torch.equal(forward_key, backward_key):
+        return identity, identity, False
+    is_unit = ~backward
+    unit_edge = is_unit.nonzero().flatten()
+    unit_position = torch.cumsum(is_unit.long(), 0) - 1
+    unit_of_edge = torch.empty(num_edges, dtype=torch.long, device=device)
+    unit_of_edge[unit_edge] = torch.arange(unit_edge.numel(), device=device)
+    unit_of_edge[backward_index[backward_order]] = unit_position[forward_index[forward_order]]
+    return unit_of_edge, unit_edge, True
 
 
 def check_finite_features(data: Data, keys: tuple[str, ...]) -> None:

@@ -7,7 +7,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import check_finite_features, check_ratio, layout, new_like, random_rank, randn
+from graphcl.augment._graph import check_finite_features, check_ratio, choose_per_group, layout, new_like, randn
 from graphcl.augment._graph import share
 from graphcl.augment.base import Augmentation
 
@@ -59,8 +59,8 @@ def mask_attributes(data: Data, p: float = 0.2, mode: str = "zero", mask_value: 
         raise ValueError(f"field {key!r} has {x.size(0)} rows but the graph has {info.num_nodes} nodes")
     if mode == "gaussian" and not x.is_floating_point():
         raise TypeError(f"mode='gaussian' needs floating-point features, {key!r} has dtype {x.dtype}")
-    rank, counts = random_rank(info.node_graph, info.num_graphs, generator)
-    masked = rank < share(counts, p)[info.node_graph]
+    masked = choose_per_group(info.node_graph, info.num_graphs, share(info.node_counts, p), generator,
+                              info.node_counts)
     num_masked = int(masked.sum())
     if mode == "zero":
         fill = torch.zeros((), dtype=x.dtype, device=x.device)

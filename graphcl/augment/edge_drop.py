@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import check_ratio, has_edges, layout, new_like, random_rank, select_edges, share
+from graphcl.augment._graph import check_ratio, choose_per_group, has_edges, layout, new_like, select_edges, share
 from graphcl.augment._graph import undirected_pairs
 from graphcl.augment.base import Augmentation
 
@@ -20,15 +20,12 @@ def choose_dropped_edges(data: Data, info, p: float, generator: torch.Generator 
         undirected) per graph ``[B]``, and the undirectedness flag.
     """
     edge_index = data.edge_index
-    pair_of_edge, pair_first, undirected = undirected_pairs(edge_index, info.num_nodes)
-    if undirected:
-        unit_graph = info.edge_graph[pair_first]
-    else:
-        unit_graph = info.edge_graph
-    rank, counts = random_rank(unit_graph, info.num_graphs, generator)
+    unit_of_edge, unit_edge, undirected = undirected_pairs(edge_index, info.num_nodes)
+    unit_graph = info.edge_graph[unit_edge] if undirected else info.edge_graph
+    counts = torch.bincount(unit_graph, minlength=info.num_graphs)
     num_drop = share(counts, p)
-    unit_keep = rank >= num_drop[unit_graph]
-    edge_keep = unit_keep[pair_of_edge] if undirected else unit_keep
+    unit_keep = ~choose_per_group(unit_graph, info.num_graphs, num_drop, generator, counts)
+    edge_keep = unit_keep[unit_of_edge] if undirected else unit_keep
     return edge_keep, num_drop, undirected
 
 

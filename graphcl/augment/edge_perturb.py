@@ -7,7 +7,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import check_ratio, edge_keys, has_edges, layout, new_like, rand, set_edges
+from graphcl.augment._graph import check_ratio, edge_keys, has_edges, is_sorted, layout, new_like, rand, set_edges
 from graphcl.augment.base import Augmentation
 from graphcl.augment.edge_drop import choose_dropped_edges
 
@@ -61,32 +61,37 @@ def perturb_edges(data: Data, p: float = 0.2, generator: torch.Generator | None 
     offset = info.node_offsets[add_graph]
     src, dst = src + offset, dst + offset
 
-    fields: dict[str, Tensor] = {}
+    if undirected:
+        # Each added pair as two consecutive directed edges, so new edges stay grouped by graph.
+        new_edges = torch.stack([torch.stack([src, dst], 1).flatten(), torch.stack([dst, src], 1).flatten()])
+        new_graph = add_graph.repeat_interleave(2)
+    else:
+        new_edges = torch.stack([src, dst])
+        new_graph = add_graph
+
+    fields: dict[str, tuple[Tensor, Tensor]] = {}
     if ekeys:
         if fill_value is None:
-            by_graph = torch.argsort(info.edge_graph, stable=True)
+            if is_sorted(info.edge_graph):
+                by_graph = None
+            else:
+                by_graph = torch.argsort(info.edge_graph, stable=True)
             starts = torch.cumsum(info.edge_counts, 0) - info.edge_counts
-            source = by_graph[starts[add_graph] + _random_below(info.edge_counts[add_graph].clamp(min=1),
-                                                                 generator)] if add_graph.numel() else add_graph
+            source = starts[add_graph] + _random_below(info.edge_counts[add_graph].clamp(min=1), generator) \
+                if add_graph.numel() else add_graph
+            if by_graph is not None:
+                source = by_graph[source]
         for key in ekeys:
             value = data[key]
             if fill_value is None:
                 added = value[source]
             else:
                 added = torch.as_tensor(fill_value, dtype=value.dtype, device=value.device)
-                added = added.expand(add_graph.numel(), *value.shape[1:]).clone()
+                added = added.expand(add_graph.numel(), *value.shape[1:])
             if undirected:
-                added = torch.cat([added, added], 0)
-            fields[key] = torch.cat([value[edge_keep], added], 0)
-
-    if undirected:
-        new_edges = torch.stack([torch.cat([src, dst]), torch.cat([dst, src])])
-        add_graph = torch.cat([add_graph, add_graph])
-    else:
-        new_edges = torch.stack([src, dst])
-    all_edges = torch.cat([edge_index[:, edge_keep], new_edges], 1)
-    all_graph = torch.cat([info.edge_graph[edge_keep], add_graph])
-    return set_edges(data, info, all_edges, all_graph, fields)
+                added = added.repeat_interleave(2, dim=0)
+            fields[key] = (value[edge_keep], added)
+    return set_edges(data, info, edge_keep, new_edges, new_graph, fields)
 
 
 class PerturbEdges(Augmentation):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import check_ratio, layout, random_rank, select_nodes, share
+from graphcl.augment._graph import check_ratio, choose_per_group, layout, select_nodes, share
 from graphcl.augment.base import Augmentation
 
 
@@ -35,9 +35,9 @@ def drop_nodes(data: Data, p: float = 0.2, generator: torch.Generator | None = N
     """
     p = check_ratio(p)
     info = layout(data)
-    rank, counts = random_rank(info.node_graph, info.num_graphs, generator)
+    counts = info.node_counts
     num_drop = torch.minimum(share(counts, p), counts - 1)
-    keep = rank >= num_drop[info.node_graph]
+    keep = ~choose_per_group(info.node_graph, info.num_graphs, num_drop, generator, counts)
     return select_nodes(data, info, keep)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import check_ratio, has_edges, layout, random_rank, select_nodes, share
+from graphcl.augment._graph import check_ratio, choose_per_group, has_edges, is_sorted, layout, select_nodes, share
 from graphcl.augment.base import Augmentation
 
 
@@ -53,20 +53,35 @@ def sample_subgraph(data: Data, p: float = 0.2, generator: torch.Generator | Non
     node_graph, num_graphs = info.node_graph, info.num_graphs
     counts = info.node_counts
     target = counts - torch.minimum(share(counts, p), counts - 1)
-    rank, _ = random_rank(node_graph, num_graphs, generator)
-    inside = rank == 0
+    inside = choose_per_group(node_graph, num_graphs, torch.ones_like(counts), generator, counts)
     remaining = target - 1
+    # Adjacency in both directions, sorted by source (CSR), to expand only around newly added nodes.
     if has_edges(data) and data.edge_index.numel():
         row, col = data.edge_index
         src, dst = torch.cat([row, col]), torch.cat([col, row])
+        order = torch.argsort(src)
+        neighbours = dst[order]
+        degree = torch.bincount(src, minlength=info.num_nodes)
+        rowptr = torch.cumsum(degree, 0) - degree
     else:
-        src = dst = None
-    while bool((remaining > 0).any()):
-        frontier = torch.zeros_like(inside)
-        if src is not None:
-            crossing = inside[src] & ~inside[dst]
-            frontier[dst[crossing]] = True
-        frontier_size = torch.bincount(node_graph[frontier], minlength=num_graphs)
+        neighbours = None
+    frontier = torch.zeros_like(inside)
+    added = inside.nonzero().flatten()
+    grouped = is_sorted(node_graph)
+    while True:
+        if neighbours is not None and added.numel():
+            count = degree[added]
+            total = int(count.sum())
+            if total:
+                segment = torch.repeat_interleave(torch.arange(added.numel(), device=added.device), count)
+                offset = torch.arange(total, device=added.device) - (torch.cumsum(count, 0) - count)[segment]
+                frontier[neighbours[rowptr[added][segment] + offset]] = True
+            frontier &= ~inside
+        if not bool((remaining > 0).any()):
+            break
+        candidates = frontier.nonzero().flatten()
+        candidate_graph = node_graph[candidates]
+        frontier_size = torch.bincount(candidate_graph, minlength=num_graphs)
         quota = torch.ceil(frontier_size.double() * expansion_rate).long().clamp(min=1)
         quota = torch.minimum(quota, remaining)
         stuck = (frontier_size == 0) & (remaining > 0)
@@ -75,13 +90,11 @@ def sample_subgraph(data: Data, p: float = 0.2, generator: torch.Generator | Non
                 remaining = torch.where(stuck, torch.zeros_like(remaining), remaining)
             else:
                 # A new seed: one random node outside the subgraph, in every exhausted graph.
-                frontier |= stuck[node_graph] & ~inside
+                candidates = (frontier | (stuck[node_graph] & ~inside)).nonzero().flatten()
+                candidate_graph = node_graph[candidates]
                 quota = torch.where(stuck, torch.ones_like(quota), quota)
         quota = torch.where(remaining > 0, quota, torch.zeros_like(quota))
-        candidates = frontier.nonzero().flatten()
-        candidate_graph = node_graph[candidates]
-        candidate_rank, _ = random_rank(candidate_graph, num_graphs, generator)
-        added = candidates[candidate_rank < quota[candidate_graph]]
+        added = candidates[choose_per_group(candidate_graph, num_graphs, quota, generator, grouped=grouped)]
         inside[added] = True
         remaining = remaining - torch.bincount(node_graph[added], minlength=num_graphs)
     return select_nodes(data, info, inside)
