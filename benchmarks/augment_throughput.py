@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import time
 from pathlib import Path
 
@@ -137,13 +138,15 @@ def operations(p: float, token: torch.Tensor, generator: torch.Generator) -> dic
     }
 
 
-def time_calls(fn, items, repeats: int) -> float:
+def time_calls(fn, items, repeats: int) -> tuple[float, float]:
+    """Wall-clock and process CPU seconds for ``repeats`` passes (CPU time is less sensitive to other
+    processes sharing the machine)."""
     fn(items[0])  # warm-up
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for _ in range(repeats):
         for item in items:
             fn(item)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - start_cpu
 
 
 def main() -> None:
@@ -182,14 +185,18 @@ def main() -> None:
                 sync()
                 return out
 
-            seconds_batched = time_calls(run_batched, batches, args.repeats)
-            seconds_loop = time_calls(lambda chunk: [looped(d) for d in chunk], chunks, args.repeats)
-            seconds_loop_collate = time_calls(lambda chunk: Batch.from_data_list([looped(d) for d in chunk]),
-                                              chunks, args.repeats)
-            entry = per_op.setdefault(name, {"batched": [], "loop": [], "loop_collate": []})
+            seconds_batched, cpu_batched = time_calls(run_batched, batches, args.repeats)
+            seconds_loop, cpu_loop = time_calls(lambda chunk: [looped(d) for d in chunk], chunks, args.repeats)
+            seconds_loop_collate, cpu_loop_collate = time_calls(
+                lambda chunk: Batch.from_data_list([looped(d) for d in chunk]), chunks, args.repeats)
+            entry = per_op.setdefault(name, {key: [] for key in ("batched", "loop", "loop_collate", "cpu_batched",
+                                                                  "cpu_loop", "cpu_loop_collate")})
             entry["batched"].append(num_graphs / seconds_batched)
             entry["loop"].append(num_graphs / seconds_loop)
             entry["loop_collate"].append(num_graphs / seconds_loop_collate)
+            entry["cpu_batched"].append(num_graphs / cpu_batched)
+            entry["cpu_loop"].append(num_graphs / cpu_loop)
+            entry["cpu_loop_collate"].append(num_graphs / cpu_loop_collate)
             record = {
                 "benchmark": "augment_throughput", "operation": name, "seed": seed, "p": args.p,
                 "batch_size": args.batch_size, "num_batches": args.num_batches, "repeats": args.repeats,
@@ -199,7 +206,13 @@ def main() -> None:
                 "graphs_per_s_loop_with_collate": num_graphs / seconds_loop_collate,
                 "speedup_vs_loop": seconds_loop / seconds_batched,
                 "speedup_vs_loop_with_collate": seconds_loop_collate / seconds_batched,
+                "graphs_per_cpu_s_batched": num_graphs / cpu_batched,
+                "graphs_per_cpu_s_loop": num_graphs / cpu_loop,
+                "graphs_per_cpu_s_loop_with_collate": num_graphs / cpu_loop_collate,
+                "cpu_speedup_vs_loop": cpu_loop / cpu_batched,
+                "cpu_speedup_vs_loop_with_collate": cpu_loop_collate / cpu_batched,
                 "seconds_batched": seconds_batched, "seconds_loop": seconds_loop,
+                "load_average": os.getloadavg(),
                 "peak_memory_mb": peak_memory_mb(device), "environment": environment_info(),
             }
             append_jsonl(args.results / ("augment_throughput_quick.jsonl" if args.quick else
@@ -208,24 +221,28 @@ def main() -> None:
                   f"{record['graphs_per_s_loop']:8.0f} g/s | loop+collate {record['graphs_per_s_loop_with_collate']:8.0f}"
                   f" g/s | speedup {record['speedup_vs_loop']:.1f}x / {record['speedup_vs_loop_with_collate']:.1f}x")
 
-    rows = []
+    rows, cpu_rows = [], []
     for name, entry in per_op.items():
-        speed = [b / l for b, l in zip(entry["batched"], entry["loop"])]
-        speed_collate = [b / l for b, l in zip(entry["batched"], entry["loop_collate"])]
-        rows.append([name, format_mean_std(entry["batched"], digits=0), format_mean_std(entry["loop"], digits=0),
-                     format_mean_std(entry["loop_collate"], digits=0), f"{mean_std(speed)[0]:.1f}x",
-                     f"{mean_std(speed_collate)[0]:.1f}x"])
+        for table, prefix in ((rows, ""), (cpu_rows, "cpu_")):
+            batched, loop, collate = entry[prefix + "batched"], entry[prefix + "loop"], entry[prefix + "loop_collate"]
+            speed = mean_std([b / l for b, l in zip(batched, loop)])[0]
+            speed_collate = mean_std([b / l for b, l in zip(batched, collate)])[0]
+            table.append([name, format_mean_std(batched, digits=0), format_mean_std(loop, digits=0),
+                          format_mean_std(collate, digits=0), f"{speed:.1f}x", f"{speed_collate:.1f}x"])
     env = environment_info()
+    header = ["operation", "batched", "per-graph loop", "loop + collate", "speedup vs loop",
+              "speedup vs loop + collate"]
     summary = (
         f"# Augmentation throughput (graphs/s), ZINC250k, batches of {args.batch_size}, p = {args.p}\n\n"
         f"Device {device}, {args.threads} torch thread(s), seeds {args.seeds}, {args.num_batches} batches × "
-        f"{args.repeats} passes, load average {env['machine'].get('load_average')}, commit {env['git_commit']}."
-        f"{' QUICK MODE.' if args.quick else ''}\n\n"
+        f"{args.repeats} passes, load average at the end {env['machine'].get('load_average')}, commit "
+        f"{env['git_commit']}.{' QUICK MODE.' if args.quick else ''}\n\n"
         "Batched: graphcl.augment on the collated batch. Loop: the same operation one graph at a time, as the "
         "official GraphCL molecule code does (NumPy permutations, per-graph edge filtering); loop+collate adds "
-        "the Batch.from_data_list the loop needs to form a batch.\n\n"
-        + markdown_table(["operation", "batched", "per-graph loop", "loop + collate", "speedup vs loop",
-                          "speedup vs loop + collate"], rows)
+        "the Batch.from_data_list the loop needs to form a batch. Mean ± std over seeds.\n\n"
+        "## Wall clock\n\n" + markdown_table(header, rows) +
+        "\n## Process CPU time (less sensitive to other jobs on a shared machine)\n\n"
+        + markdown_table(header, cpu_rows)
     )
     name = "augment_throughput_quick.md" if args.quick else "augment_throughput.md"
     atomic_write_text(args.results / name, summary)

@@ -128,12 +128,14 @@ def randn(shape: tuple[int, ...], generator: torch.Generator | None, device: tor
     return torch.randn(shape, generator=generator, device=generator.device).to(device)
 
 
-def random_rank(group: Tensor, num_groups: int, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
+def random_rank(group: Tensor, num_groups: int, generator: torch.Generator | None,
+                keys: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """A uniformly random order of the elements inside each group.
 
     Args:
         group (Tensor): group id of each element, shape ``[M]``.
         num_groups (int): number of groups ``B``.
+        keys (Tensor, optional): sort keys instead of uniform random ones, shape ``[M]``.
 
     Returns:
         ``(rank, counts)``: ``rank[i]`` is element ``i``'s position (0-based) in a random permutation of its
@@ -143,7 +145,7 @@ def random_rank(group: Tensor, num_groups: int, generator: torch.Generator | Non
     counts = torch.bincount(group, minlength=num_groups)
     if m == 0:
         return group.new_zeros(0), counts
-    order = torch.argsort(rand(m, generator, group.device))
+    order = torch.argsort(rand(m, generator, group.device) if keys is None else keys)
     order = order[torch.argsort(group[order], stable=True)]
     starts = torch.cumsum(counts, 0) - counts
     rank = torch.empty_like(group)
@@ -156,7 +158,8 @@ def is_sorted(values: Tensor) -> bool:
 
 
 def choose_per_group(group: Tensor, num_groups: int, k: Tensor, generator: torch.Generator | None,
-                     counts: Tensor | None = None, grouped: bool | None = None) -> Tensor:
+                     counts: Tensor | None = None, grouped: bool | None = None,
+                     keys: Tensor | None = None) -> Tensor:
     """Pick exactly ``min(k[g], count[g])`` elements of every group ``g`` uniformly at random.
 
     When the elements are grouped contiguously (as nodes and edges of a batch are), the groups are laid
@@ -169,6 +172,7 @@ def choose_per_group(group: Tensor, num_groups: int, k: Tensor, generator: torch
         k (Tensor): elements to pick per group, shape ``[B]``.
         counts (Tensor, optional): group sizes, shape ``[B]``, when already known.
         grouped (bool, optional): whether ``group`` is known to be sorted (``None``: check).
+        keys (Tensor, optional): pick the ``k`` smallest of these keys instead of a uniform draw.
 
     Returns:
         A boolean mask of the picked elements, shape ``[M]``.
@@ -190,14 +194,15 @@ def choose_per_group(group: Tensor, num_groups: int, k: Tensor, generator: torch
     if grouped and num_groups * width <= 4 * m + 4096:
         starts = torch.cumsum(counts, 0) - counts
         local = torch.arange(m, device=device) - starts[group]
-        keys = torch.full((num_groups, width), 2.0, device=device)
-        keys[group, local] = rand(m, generator, device)
-        picked = keys.topk(kmax, dim=1, largest=False).indices
+        table = torch.full((num_groups, width), math.inf, device=device,
+                           dtype=torch.float32 if keys is None else keys.dtype)
+        table[group, local] = rand(m, generator, device) if keys is None else keys
+        picked = table.topk(kmax, dim=1, largest=False).indices
         take = torch.arange(kmax, device=device).unsqueeze(0) < k.unsqueeze(1)
         rows = torch.arange(num_groups, device=device).unsqueeze(1).expand(-1, kmax)
         chosen[starts[rows[take]] + picked[take]] = True
         return chosen
-    rank, _ = random_rank(group, num_groups, generator)
+    rank, _ = random_rank(group, num_groups, generator, keys)
     return rank < k[group]
 
 

@@ -60,18 +60,17 @@ def compile_reaction(smarts: str, name: str = "?"):
 
     if not isinstance(smarts, str) or ">>" not in smarts:
         raise ValueError(f"rule {name!r}: smarts must be a reaction 'LHS>>RHS', got {smarts!r}")
-    blocker = BlockLogs()
+    blocker = BlockLogs()  # RDKit's warnings (e.g. unmapped atoms) would flood the console
     try:
         reaction = rdChemReactions.ReactionFromSmarts(smarts)
     except Exception as error:  # RDKit raises ValueError or its own types depending on the version
         raise ValueError(f"rule {name!r}: invalid reaction SMARTS {smarts!r}: {error}") from None
-    finally:
-        del blocker
     if reaction is None:
         raise ValueError(f"rule {name!r}: invalid reaction SMARTS {smarts!r}")
     if reaction.GetNumReactantTemplates() != 1 or reaction.GetNumProductTemplates() != 1:
         raise ValueError(f"rule {name!r}: expected one reactant and one product template in {smarts!r}")
     reaction.Initialize()
+    del blocker
     return reaction
 
 
