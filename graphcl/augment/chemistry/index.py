@@ -78,9 +78,26 @@ def index_key(smiles: Sequence[str], rules: Sequence[Rule]) -> str:
     return digest.hexdigest()
 
 
-def applicable_rules(mol, rules: Sequence[Rule]) -> list[int]:
+class RuleMatcher:
+    """Tests which rules' left-hand sides match a molecule, matching each distinct left-hand side once
+    (rule sets share them: MoCL's 230 rules have 44, graphcl's 115 have about 20)."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        groups: dict[str, list[int]] = {}
+        for i, rule in enumerate(rules):
+            groups.setdefault(rule.smarts.split(">>", 1)[0].strip(), []).append(i)
+        self.templates = [(rules[ids[0]].template, ids) for ids in groups.values()]
+
+    def __call__(self, mol) -> list[int]:
+        """Ids of the matching rules, in increasing order."""
+        ids = [i for template, members in self.templates if mol.HasSubstructMatch(template) for i in members]
+        return sorted(ids)
+
+
+def applicable_rules(mol, rules: Sequence[Rule] | RuleMatcher) -> list[int]:
     """Ids of the rules whose reactant template matches ``mol`` (an RDKit molecule)."""
-    return [i for i, rule in enumerate(rules) if mol.HasSubstructMatch(rule.template)]
+    matcher = rules if isinstance(rules, RuleMatcher) else RuleMatcher(rules)
+    return matcher(mol)
 
 
 def build_applicability_index(smiles: Sequence[str], rules: Sequence[Rule] | str | os.PathLike | None = None,
@@ -110,6 +127,7 @@ def build_applicability_index(smiles: Sequence[str], rules: Sequence[Rule] | str
             return ApplicabilityIndex(smiles, [r.name for r in rules], stored["indptr"], stored["indices"],
                                       stored["invalid"], key, 0.0, True)
     start = time.perf_counter()
+    matcher = RuleMatcher(rules)
     indptr, indices, invalid = [0], [], []
     blocker = BlockLogs()
     for i, s in enumerate(progress(smiles, enabled=show_progress, desc="rule applicability")):
@@ -117,7 +135,7 @@ def build_applicability_index(smiles: Sequence[str], rules: Sequence[Rule] | str
         if mol is None:
             invalid.append(i)
         else:
-            indices.extend(applicable_rules(mol, rules))
+            indices.extend(matcher(mol))
         indptr.append(len(indices))
     del blocker
     index = ApplicabilityIndex(smiles, [r.name for r in rules], torch.tensor(indptr, dtype=torch.long),

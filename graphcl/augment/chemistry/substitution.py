@@ -9,7 +9,7 @@ from typing import Sequence
 import torch
 from torch_geometric.data import Batch, Data
 
-from graphcl.augment.chemistry.index import ApplicabilityIndex, applicable_rules, build_applicability_index
+from graphcl.augment.chemistry.index import ApplicabilityIndex, RuleMatcher, build_applicability_index
 from graphcl.augment.chemistry.rules import Rule, as_rules, clean_product, raw_products
 
 
@@ -66,6 +66,7 @@ class SubstructureSubstitution:
         self.k = k
         self.generator = generator
         self.max_products = max_products
+        self.matcher = RuleMatcher(self.rules)
         self.index: ApplicabilityIndex | None = None
         self.stats: Counter = Counter()
 
@@ -89,7 +90,7 @@ class SubstructureSubstitution:
                 self.stats["index_hits"] += 1
                 return self.index.rules_of(row)
             self.stats["index_misses"] += 1
-        return applicable_rules(mol, self.rules)
+        return self.matcher(mol)
 
     def substitute_once(self, mol, smiles: str, first_step: bool = True) -> tuple[str, object] | None:
         """One substitution step on an RDKit molecule; ``None`` when no rule yields a valid product."""
