@@ -8,7 +8,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import check_ratio, choose_per_group, has_edges, is_sorted, layout, rand, select_nodes, share
+from graphcl.augment._graph import (check_ratio, choose_per_group, has_edges, is_sorted, layout, rand, select_nodes,
+                                   share)
 from graphcl.augment.base import Augmentation
 
 
