@@ -25,7 +25,7 @@ _CACHE_SIZE = 8
 
 
 class _TensorCache:
-    """A small LRU cache keyed by tensor identity; entries die with their tensor.
+    """A small LRU cache keyed by tensor identity; an entry is only used while its tensor is alive.
 
     A tensor edited in place after its first use is not detected (as with PyG's ``cached=True``); call
     :meth:`clear` after such edits.
