@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/graphcl data --dataset Cora
+	$(BIN)/graphcl pretrain --method dgi --dataset Cora
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

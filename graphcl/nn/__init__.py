@@ -1,4 +1,33 @@
 """Encoders, readouts, discriminators and projection heads."""
+from graphcl.nn.discriminator import BilinearDiscriminator
+from graphcl.nn.gcn import GCNEncoder, normalized_adjacency
+from graphcl.nn.molecule_gin import ENCODER_CLASSES, MoleculeGINEncoder, load_encoder, save_encoder
 from graphcl.nn.output import EncoderOutput
+from graphcl.nn.projection import ProjectionHead
+from graphcl.nn.readout import (
+    READOUTS,
+    max_readout,
+    mean_readout,
+    resolve_readout,
+    sigmoid_mean_readout,
+    sum_readout,
+)
 
-__all__ = ["EncoderOutput"]
+ENCODER_CLASSES.setdefault("GCNEncoder", GCNEncoder)
+
+__all__ = [
+    "EncoderOutput",
+    "MoleculeGINEncoder",
+    "GCNEncoder",
+    "normalized_adjacency",
+    "load_encoder",
+    "save_encoder",
+    "READOUTS",
+    "resolve_readout",
+    "mean_readout",
+    "sum_readout",
+    "max_readout",
+    "sigmoid_mean_readout",
+    "BilinearDiscriminator",
+    "ProjectionHead",
+]

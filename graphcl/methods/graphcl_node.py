@@ -1,0 +1,162 @@
+r"""GraphCL on the nodes of one graph, as in the citation-network experiments of GraphCL
+(You et al., NeurIPS 2020, https://arxiv.org/abs/2010.13902; official code ``unsupervised_Cora_Citeseer``).
+
+It is Deep Graph Infomax with augmented summaries: two views of the graph are drawn with the same
+augmentation (subgraph, node dropping, edge perturbation or attribute masking, strength 0.2), each view is
+encoded and read out into a summary :math:`s_1`, :math:`s_2`; the nodes of the real graph (positives) and
+of the feature-shuffled graph (negatives) are scored against both summaries by DGI's bilinear
+discriminator, and, as the official code does, the two scores are added before the binary cross-entropy:
+:math:`\ell(D(h_i, s_1) + D(h_i, s_2))`. The official code draws the two views once, before training;
+``resample_views=True`` draws new views at every call instead.
+"""
+from __future__ import annotations
+
+import functools
+import weakref
+from typing import Callable, Optional
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Data
+
+from graphcl.methods.dgi import ScoreLoss, _default_loss, check_finite, node_inputs, row_permutation
+from graphcl.nn.discriminator import BilinearDiscriminator
+from graphcl.nn.gcn import GCNEncoder
+from graphcl.nn.readout import readout_name, resolve_readout
+
+Augmentation = Callable[[Data, Optional[torch.Generator]], Data]
+
+#: The augmentations of GraphCL's citation experiments, by the names of :data:`graphcl.augment.AUGMENTATIONS`.
+NODE_AUGMENTATIONS = ("subgraph", "node_drop", "edge_perturb", "attr_mask", "edge_drop")
+
+
+def make_node_augmentation(name: str, p: float = 0.2) -> Augmentation:
+    """``augmentation(data, generator) -> Data`` for a name of :data:`NODE_AUGMENTATIONS`.
+
+    Attribute masking zeroes the masked rows (as the official citation code does).
+    """
+    from graphcl import augment
+
+    functions = {"subgraph": augment.sample_subgraph, "node_drop": augment.drop_nodes,
+                 "edge_perturb": augment.perturb_edges, "attr_mask": augment.mask_attributes,
+                 "edge_drop": augment.drop_edges}
+    if name not in functions:
+        raise ValueError(f"unknown augmentation {name!r}; choose one of {list(NODE_AUGMENTATIONS)}")
+    function = functions[name]
+
+    def apply(data: Data, generator: Optional[torch.Generator] = None) -> Data:
+        return function(data, p, generator=generator)
+
+    functools.update_wrapper(apply, function)
+    apply.__name__ = f"{name}(p={p})"
+    return apply
+
+
+class NodeGraphCL(nn.Module):
+    r"""GraphCL's node-level objective: DGI with two augmented summaries.
+
+    Args:
+        in_channels (int): node feature size :math:`F`.
+        hidden_channels (int, optional): embedding size :math:`d`. (default: :obj:`512`)
+        num_layers (int, optional): GCN layers. (default: :obj:`1`)
+        augmentation (str or callable, optional): a name of :data:`NODE_AUGMENTATIONS` or a function
+            ``(data, generator) -> Data`` producing a view. (default: :obj:`"subgraph"`)
+        p (float, optional): augmentation strength when ``augmentation`` is a name. (default: :obj:`0.2`)
+        resample_views (bool, optional): draw new views at every :meth:`loss` call instead of once per
+            graph. (default: :obj:`False`, as the official code)
+        readout (str or callable, optional): summary function. (default: :obj:`"sigmoid_mean"`)
+        loss (callable, optional): ``loss(pos_logits, neg_logits) -> scalar``.
+            (default: :func:`graphcl.losses.bce_contrastive_loss`)
+
+    Shapes:
+        - :meth:`loss`: ``data.x`` ``[N, F]``, ``data.edge_index`` ``[2, E]`` -> scalar
+        - :meth:`embed`: -> ``[N, d]``
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int = 512, num_layers: int = 1,
+                 augmentation: str | Augmentation = "subgraph", p: float = 0.2, resample_views: bool = False,
+                 readout: str | Callable = "sigmoid_mean", loss: Optional[ScoreLoss] = None) -> None:
+        super().__init__()
+        self.encoder = GCNEncoder(in_channels, hidden_channels, num_layers)
+        self.readout = resolve_readout(readout)
+        self.discriminator = BilinearDiscriminator(hidden_channels)
+        self.loss_fn = loss if loss is not None else _default_loss()
+        if isinstance(augmentation, str):
+            augmentation = make_node_augmentation(augmentation, p)
+        elif not callable(augmentation):
+            raise TypeError(f"augmentation must be a name or a callable, got {type(augmentation).__name__}")
+        self.augmentation = augmentation
+        self.resample_views = resample_views
+        self._views: Optional[tuple[weakref.ref, Data, Data]] = None
+
+    @property
+    def in_channels(self) -> int:
+        return self.encoder.in_channels
+
+    @property
+    def hidden_channels(self) -> int:
+        return self.encoder.hidden_channels
+
+    def reset_parameters(self) -> None:
+        self.encoder.reset_parameters()
+        self.discriminator.reset_parameters()
+        self._views = None
+
+    def views(self, data: Data, generator: Optional[torch.Generator] = None) -> tuple[Data, Data]:
+        """The two augmented views of ``data`` (drawn once per graph unless ``resample_views``)."""
+        if not self.resample_views and self._views is not None and self._views[0]() is data:
+            return self._views[1], self._views[2]
+        first = self.augmentation(data, generator)
+        second = self.augmentation(data, generator)
+        for view in (first, second):
+            if view.num_nodes == 0:
+                raise ValueError("an augmented view has no nodes; lower the augmentation strength")
+        if not self.resample_views:
+            self._views = (weakref.ref(data), first, second)
+        return first, second
+
+    def _view_summary(self, view: Data, data: Data, projected: Tensor) -> Tensor:
+        if view.x is data.x:  # same features (edge augmentations): reuse the first layer's product
+            h = self.encoder.propagate(projected, view.edge_index).node
+        else:
+            h = self.encoder(view.x, view.edge_index).node
+        return self.readout(h)
+
+    def loss(self, data: Data, generator: Optional[torch.Generator] = None) -> Tensor:
+        """The objective on one graph; ``generator`` draws the views (once) and the feature shuffle."""
+        if getattr(data, "batch", None) is not None and int(data.batch.max()) > 0:
+            raise ValueError("NodeGraphCL works on one graph; got a batch of several graphs")
+        x, edge_index = node_inputs(data, self.in_channels)
+        first, second = self.views(data, generator)
+        perm = row_permutation(data, generator).to(x.device)
+        projected = self.encoder.project(x)
+        positive = self.encoder.propagate(projected, edge_index).node
+        negative = self.encoder.propagate(projected[perm], edge_index).node
+        summary_1 = self._view_summary(first, data, projected)
+        summary_2 = self._view_summary(second, data, projected)
+        pos_logits = self.discriminator(positive, summary_1) + self.discriminator(positive, summary_2)
+        neg_logits = self.discriminator(negative, summary_1) + self.discriminator(negative, summary_2)
+        return self.loss_fn(pos_logits, neg_logits)
+
+    @torch.no_grad()
+    def embed(self, data: Data) -> Tensor:
+        """Frozen node embeddings ``[N, d]`` of the un-augmented graph (eval mode, no gradient)."""
+        x, edge_index = node_inputs(data, self.in_channels)
+        check_finite(x)
+        was_training = self.training
+        self.eval()
+        try:
+            return self.encoder(x, edge_index).node.detach()
+        finally:
+            self.train(was_training)
+
+    def __repr__(self) -> str:
+        name = getattr(self.augmentation, "__name__", type(self.augmentation).__name__)
+        return (f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, "
+                f"num_layers={self.encoder.num_layers}, augmentation={name}, "
+                f"readout={readout_name(self.readout)!r})")
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_views"] = None  # weak reference to the training graph
+        return state

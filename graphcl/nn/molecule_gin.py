@@ -1,0 +1,182 @@
+r"""GIN over OGB-featurized molecules, the encoder of the molecular pretraining literature.
+
+Hu et al., "Strategies for Pre-training Graph Neural Networks" (ICLR 2020), used by GraphCL
+(You et al., NeurIPS 2020) and JOAO (You et al., ICML 2021) for transfer to MoleculeNet: atoms and bonds
+are embedded with OGB's ``AtomEncoder``/``BondEncoder``, every layer has its own bond embedding added
+to the neighbour messages (GINE), then batch norm, ReLU (not after the last layer) and dropout.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn import GINEConv, global_add_pool, global_max_pool, global_mean_pool
+
+from graphcl.nn.output import EncoderOutput
+
+JUMPING_KNOWLEDGE = ("last", "concat", "sum", "max")
+POOLING = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_pool}
+NUM_ATOM_FEATURES = 9
+NUM_BOND_FEATURES = 3
+
+
+def _reset_embeddings(encoder: nn.Module) -> None:
+    for module in encoder.modules():
+        if isinstance(module, nn.Embedding):
+            nn.init.xavier_uniform_(module.weight)
+
+
+class MoleculeGINEncoder(nn.Module):
+    r"""GIN with bond features in message passing for OGB-featurized molecules.
+
+    Input: ``data.x`` long ``[N, 9]`` and ``data.edge_attr`` long ``[E, 3]`` as produced by
+    :func:`ogb.utils.smiles2graph`; ``data.batch`` ``[N]`` for a batch.
+    Output: :class:`~graphcl.nn.EncoderOutput` with ``node`` ``[N, out_channels]`` and ``graph``
+    ``[B, out_channels]`` (pooled node representations).
+
+    Args:
+        hidden_channels (int, optional): width of every layer. (default: ``300``)
+        num_layers (int, optional): number of GINE layers. (default: ``5``)
+        p (float, optional): dropout probability after every layer. (default: ``0.0``; fine-tuning uses 0.5)
+        jumping_knowledge (str, optional): node representation from the layers: ``"last"``,
+            ``"concat"`` (``num_layers * hidden_channels`` wide), ``"sum"`` or ``"max"``. (default: ``"last"``)
+        pooling (str, optional): ``"mean"``, ``"sum"`` or ``"max"`` readout. (default: ``"mean"``)
+
+    Example:
+        >>> from ogb.utils import smiles2graph
+        >>> encoder = MoleculeGINEncoder(hidden_channels=16, num_layers=2)
+        >>> out = encoder(molecule_batch)  # doctest: +SKIP
+    """
+
+    def __init__(self, hidden_channels: int = 300, num_layers: int = 5, p: float = 0.0,
+                 jumping_knowledge: str = "last", pooling: str = "mean"):
+        super().__init__()
+        from ogb.graphproppred.mol_encoder import AtomEncoder, BondEncoder
+
+        if not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"num_layers must be a positive int, got {num_layers!r}")
+        if not isinstance(hidden_channels, int) or hidden_channels < 1:
+            raise ValueError(f"hidden_channels must be a positive int, got {hidden_channels!r}")
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout p must lie in [0, 1), got {p!r}")
+        if jumping_knowledge not in JUMPING_KNOWLEDGE:
+            raise ValueError(f"jumping_knowledge must be one of {JUMPING_KNOWLEDGE}, got {jumping_knowledge!r}")
+        if pooling not in POOLING:
+            raise ValueError(f"pooling must be one of {tuple(POOLING)}, got {pooling!r}")
+        self.hidden_channels = hidden_channels
+        self.num_layers = num_layers
+        self.p = p
+        self.jumping_knowledge = jumping_knowledge
+        self.pooling = pooling
+        self.atom_encoder = AtomEncoder(hidden_channels)
+        self.bond_encoders = nn.ModuleList(BondEncoder(hidden_channels) for _ in range(num_layers))
+        self.convs = nn.ModuleList(
+            GINEConv(nn.Sequential(nn.Linear(hidden_channels, 2 * hidden_channels),
+                                   nn.BatchNorm1d(2 * hidden_channels), nn.ReLU(),
+                                   nn.Linear(2 * hidden_channels, hidden_channels)))
+            for _ in range(num_layers))
+        self.norms = nn.ModuleList(nn.BatchNorm1d(hidden_channels) for _ in range(num_layers))
+        self.reset_parameters()
+
+    @property
+    def out_channels(self) -> int:
+        """Width of the node and graph embeddings."""
+        factor = self.num_layers if self.jumping_knowledge == "concat" else 1
+        return factor * self.hidden_channels
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments (stored in checkpoints)."""
+        return {"hidden_channels": self.hidden_channels, "num_layers": self.num_layers, "p": self.p,
+                "jumping_knowledge": self.jumping_knowledge, "pooling": self.pooling}
+
+    def reset_parameters(self) -> None:
+        _reset_embeddings(self)
+        for conv in self.convs:
+            conv.reset_parameters()  # also resets its MLP
+        for norm in self.norms:
+            norm.reset_parameters()
+
+    def forward(self, data) -> EncoderOutput:
+        x, edge_index, edge_attr = data.x, data.edge_index, getattr(data, "edge_attr", None)
+        _check_inputs(x, edge_index, edge_attr)
+        batch = getattr(data, "batch", None)
+        if batch is None:
+            batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
+        h = self.atom_encoder(x)
+        layers = []
+        for index, (conv, bond_encoder, norm) in enumerate(zip(self.convs, self.bond_encoders, self.norms)):
+            h = norm(conv(h, edge_index, bond_encoder(edge_attr)))
+            if index < self.num_layers - 1:
+                h = torch.relu(h)
+            h = nn.functional.dropout(h, p=self.p, training=self.training)
+            layers.append(h)
+        if self.jumping_knowledge == "last":
+            node = layers[-1]
+        elif self.jumping_knowledge == "concat":
+            node = torch.cat(layers, dim=-1)
+        elif self.jumping_knowledge == "sum":
+            node = torch.stack(layers).sum(0)
+        else:
+            node = torch.stack(layers).max(0).values
+        num_graphs = int(getattr(data, "num_graphs", None) or int(batch.max()) + 1)
+        graph = POOLING[self.pooling](node, batch, size=num_graphs)
+        return EncoderOutput(node=node, graph=graph)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(hidden_channels={self.hidden_channels}, num_layers={self.num_layers}, "
+                f"p={self.p}, jumping_knowledge={self.jumping_knowledge!r}, pooling={self.pooling!r})")
+
+
+def _check_inputs(x: Tensor, edge_index: Tensor, edge_attr: Tensor | None) -> None:
+    if x is None or x.dim() != 2 or x.size(1) != NUM_ATOM_FEATURES:
+        shape = None if x is None else tuple(x.shape)
+        raise ValueError(f"MoleculeGINEncoder expects OGB atom features x of shape [N, {NUM_ATOM_FEATURES}], "
+                         f"got {shape}")
+    if x.dtype != torch.long:
+        raise TypeError(f"OGB atom features must be integer category indices (torch.long), got {x.dtype}")
+    if x.size(0) == 0:
+        raise ValueError("MoleculeGINEncoder got a batch without atoms")
+    if edge_attr is None or edge_attr.dim() != 2 or edge_attr.size(1) != NUM_BOND_FEATURES:
+        shape = None if edge_attr is None else tuple(edge_attr.shape)
+        raise ValueError(f"MoleculeGINEncoder expects OGB bond features edge_attr of shape "
+                         f"[E, {NUM_BOND_FEATURES}], got {shape}")
+    if edge_attr.dtype != torch.long:
+        raise TypeError(f"OGB bond features must be torch.long, got {edge_attr.dtype}")
+    if edge_attr.size(0) != edge_index.size(1):
+        raise ValueError(f"edge_attr has {edge_attr.size(0)} rows but edge_index has {edge_index.size(1)} edges")
+
+
+ENCODER_CLASSES = {"MoleculeGINEncoder": MoleculeGINEncoder}
+
+
+def save_encoder(encoder: nn.Module, path: str | os.PathLike, extra: dict[str, Any] | None = None) -> Path:
+    """Write ``encoder``'s ``state_dict`` with its class name and constructor arguments, atomically."""
+    from graphcl import __version__
+    from graphcl.utils import atomic_save
+
+    if not hasattr(encoder, "config"):
+        raise TypeError(f"{type(encoder).__name__} has no `config`; cannot be rebuilt from a checkpoint")
+    payload = {"class": type(encoder).__name__, "config": dict(encoder.config),
+               "state_dict": {k: v.detach().cpu() for k, v in encoder.state_dict().items()},
+               "graphcl_version": __version__, "extra": extra or {}}
+    return atomic_save(payload, path)
+
+
+def load_encoder(path: str | os.PathLike, map_location: str | torch.device = "cpu", **overrides) -> nn.Module:
+    """Rebuild an encoder saved by :func:`save_encoder`; ``overrides`` replace constructor arguments
+    that do not change the weights' shapes (e.g. ``p=0.5`` for fine-tuning)."""
+    from graphcl.utils import load_checkpoint
+
+    payload = load_checkpoint(path, map_location=map_location)
+    if not isinstance(payload, dict) or "state_dict" not in payload or "class" not in payload:
+        raise ValueError(f"{path} is not an encoder checkpoint written by save_encoder")
+    cls = ENCODER_CLASSES.get(payload["class"])
+    if cls is None:
+        raise ValueError(f"{path} holds an unknown encoder class {payload['class']!r}")
+    encoder = cls(**{**payload["config"], **overrides})
+    encoder.load_state_dict(payload["state_dict"])
+    return encoder
