@@ -1,6 +1,8 @@
 """Graph augmentations (functions and transforms, per graph on a batch) and chemistry-aware substitution."""
 from graphcl.augment.attribute_mask import MASK_MODES, MaskAttributes, mask_attributes
 from graphcl.augment.base import Augmentation
+from graphcl.augment.chemistry import (ApplicabilityIndex, Rule, SubstructureSubstitution,
+                                       build_applicability_index, default_rules, load_rules)
 from graphcl.augment.compose import Compose, Identity, RandomChoice, identity
 from graphcl.augment.edge_drop import DropEdges, drop_edges
 from graphcl.augment.edge_perturb import PerturbEdges, perturb_edges
@@ -31,4 +33,10 @@ __all__ = [
     "AUGMENTATIONS",
     "MASK_MODES",
     "make_augmentation",
+    "SubstructureSubstitution",
+    "Rule",
+    "load_rules",
+    "default_rules",
+    "ApplicabilityIndex",
+    "build_applicability_index",
 ]

@@ -156,50 +156,66 @@ def share(counts: Tensor, p: float) -> Tensor:
     return torch.round(counts.to(torch.float64) * p).long()
 
 
-def node_keys(data: Data) -> list[str]:
-    """Tensor attributes aligned with the nodes (first dimension is ``num_nodes``), ``batch`` included."""
+def field_levels(data: Data) -> tuple[list[str], list[str]]:
+    """Split the tensor fields into node-level and edge-level ones (``edge_index`` and ``ptr`` excluded).
+
+    On a batch the collation slices decide: a field sliced like the nodes is node-level, one sliced like the
+    edges is edge-level, one sliced one row per graph is graph-level. Ties (e.g. every graph having as many
+    nodes as edges) follow PyG's convention: edge-level only when the name contains ``"edge"``. On a single
+    graph, a field with ``N`` rows is node-level, one with ``E`` rows is edge-level if its name contains
+    ``"edge"`` or ``E`` differs from ``N`` and from 1 (a one-row field is read as graph-level).
+
+    Returns:
+        ``(node_keys, edge_keys)``; ``batch`` is a node-level key.
+    """
     num_nodes = data.num_nodes
-    keys = []
-    slices = data._slice_dict if is_batch(data) else None
+    num_edges = data.edge_index.size(1) if has_edges(data) else -1
+    batched = is_batch(data)
+    if batched:
+        slices = data._slice_dict
+        ptr = data.ptr.cpu()
+        graph_slices = torch.arange(ptr.numel())
+        edge_slices = slices["edge_index"].cpu() if "edge_index" in slices else None
+    nodes, edges = [], []
     for key, value in data.items():
-        if key in ("edge_index", "ptr", "num_nodes") or not isinstance(value, Tensor):
+        if key in ("edge_index", "ptr") or not isinstance(value, Tensor) or value.dim() == 0:
             continue
         if key == "batch":
-            keys.append(key)
-            continue
-        if value.dim() == 0 or value.size(0) != num_nodes:
+            nodes.append(key)
             continue
         if data.__cat_dim__(key, value) != 0:
             continue
-        if slices is not None:
-            if key not in slices or not torch.equal(slices[key].to(data.ptr.device), data.ptr):
+        rows = value.size(0)
+        named_edge = "edge" in key
+        if batched:
+            if key not in slices:
                 continue
-        elif not data.is_node_attr(key):
-            continue
-        keys.append(key)
-    return keys
+            s = slices[key].cpu()
+            like_nodes = rows == num_nodes and torch.equal(s, ptr)
+            like_edges = rows == num_edges and edge_slices is not None and torch.equal(s, edge_slices)
+            like_graphs = torch.equal(s, graph_slices)
+            if like_edges and (named_edge or not (like_nodes or like_graphs)):
+                edges.append(key)
+            elif like_nodes:
+                nodes.append(key)
+        else:
+            if rows == num_edges and named_edge:
+                edges.append(key)
+            elif rows == num_nodes:
+                nodes.append(key)
+            elif rows == num_edges and num_edges != 1:
+                edges.append(key)
+    return nodes, edges
+
+
+def node_keys(data: Data) -> list[str]:
+    """Tensor fields aligned with the nodes (``x``, ``pos``, node labels, ``batch``)."""
+    return field_levels(data)[0]
 
 
 def edge_keys(data: Data) -> list[str]:
-    """Tensor attributes aligned with the edges (``edge_attr``, edge weights), ``edge_index`` excluded."""
-    if not has_edges(data):
-        return []
-    num_edges = data.edge_index.size(1)
-    num_nodes = data.num_nodes
-    slices = data._slice_dict if is_batch(data) else None
-    keys = []
-    for key, value in data.items():
-        if key in ("edge_index", "batch", "ptr") or not isinstance(value, Tensor) or value.dim() == 0:
-            continue
-        if data.__cat_dim__(key, value) != 0 or value.size(0) != num_edges:
-            continue
-        if slices is not None:
-            if key not in slices or not torch.equal(slices[key], slices["edge_index"]):
-                continue
-        elif num_edges == num_nodes and "edge" not in key:
-            continue  # ambiguous; PyG treats it as node-level unless the name says otherwise
-        keys.append(key)
-    return keys
+    """Tensor fields aligned with the edges (``edge_attr``, edge weights), ``edge_index`` excluded."""
+    return field_levels(data)[1]
 
 
 def _node_index_keys(data: Data) -> list[str]:
@@ -220,8 +236,7 @@ def select_nodes(data: Data, info: GraphLayout, keep: Tensor) -> Data:
     if others and not bool(keep.all()):
         raise ValueError(f"cannot remove nodes from a graph holding other node-index fields {others}")
     out = new_like(data)
-    nkeys = node_keys(data)
-    ekeys = edge_keys(data)
+    nkeys, ekeys = field_levels(data)
     new_index = torch.cumsum(keep.long(), 0) - 1
     for key in nkeys:
         out[key] = data[key][keep]

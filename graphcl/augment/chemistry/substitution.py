@@ -1,0 +1,172 @@
+"""Substructure substitution: MoCL's local domain-knowledge augmentation (Sun et al., KDD 2021,
+https://arxiv.org/abs/2106.04509)."""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Sequence
+
+import torch
+from torch_geometric.data import Batch, Data
+
+from graphcl.augment.chemistry.index import ApplicabilityIndex, applicable_rules, build_applicability_index
+from graphcl.augment.chemistry.rules import Rule, as_rules, clean_product, raw_products
+
+
+def smiles_to_data(smiles: str) -> Data:
+    """OGB featurization (:func:`ogb.utils.smiles2graph`): ``x`` long ``[N, 9]``, ``edge_index`` ``[2, E]``,
+    ``edge_attr`` long ``[E, 3]``, plus ``smiles``."""
+    from ogb.utils import smiles2graph
+
+    try:
+        graph = smiles2graph(smiles)
+    except Exception as error:  # smiles2graph fails deep inside RDKit on unparsable input
+        raise ValueError(f"cannot featurize SMILES {smiles!r}: {error}") from None
+    return Data(x=torch.from_numpy(graph["node_feat"]).long(),
+                edge_index=torch.from_numpy(graph["edge_index"]).long(),
+                edge_attr=torch.from_numpy(graph["edge_feat"]).long(), smiles=smiles)
+
+
+class SubstructureSubstitution:
+    r"""DK-:math:`k` augmentation: :math:`k` bioisosteric substitutions applied in sequence.
+
+    Each step picks a random applicable rule and a random product of it; the product is sanitized and
+    re-read by RDKit, and a product that fails (or equals the molecule) is rejected and another (product,
+    then rule) is tried. A
+    molecule where nothing applies comes back unchanged; when a later step finds nothing, the molecule of
+    the previous step is kept. Which rules apply to a dataset's molecules can be precomputed with
+    :meth:`fit` (cached on disk); molecules produced by earlier steps are matched on the fly.
+
+    Inputs may be a SMILES string (a SMILES comes back), a :class:`~torch_geometric.data.Data` with a
+    ``smiles`` attribute (a new ``Data`` featurized with OGB's ``smiles2graph``: ``x`` long ``[N, 9]``,
+    ``edge_attr`` long ``[E, 3]``; graph-level fields such as ``y`` are copied, other node/edge fields are
+    dropped since the atoms changed), or a :class:`~torch_geometric.data.Batch` of those.
+
+    Args:
+        rules (list of Rule, path or None, optional): rule set; a path is read with
+            :func:`~graphcl.augment.chemistry.load_rules`. (default: :obj:`None`, :func:`default_rules`)
+        k (int, optional): number of substitutions in sequence. (default: :obj:`1`)
+        generator (torch.Generator, optional): source of randomness. (default: :obj:`None`)
+        max_products (int, optional): matches expanded per rule application. (default: :obj:`100`)
+
+    Attributes:
+        stats (Counter): ``molecules``, ``substitutions`` (successful steps), ``unchanged`` (molecules with
+            no successful step), ``no_applicable_rule``, ``rejected_products`` (failed sanitization),
+            ``identical_products`` (a product equal to its input, skipped),
+            ``index_hits`` / ``index_misses`` (precomputed table used or not).
+    """
+
+    def __init__(self, rules: Sequence[Rule] | str | os.PathLike | None = None, k: int = 1,
+                 generator: torch.Generator | None = None, max_products: int = 100) -> None:
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive integer, got {k!r}")
+        if max_products < 1:
+            raise ValueError(f"max_products must be positive, got {max_products}")
+        self.rules = as_rules(rules)
+        self.k = k
+        self.generator = generator
+        self.max_products = max_products
+        self.index: ApplicabilityIndex | None = None
+        self.stats: Counter = Counter()
+
+    def fit(self, smiles: Sequence[str], cache_dir: str | os.PathLike | None = None,
+            show_progress: bool = True) -> "SubstructureSubstitution":
+        """Precompute (or load from ``cache_dir``) which rules apply to each of ``smiles``."""
+        self.index = build_applicability_index(smiles, self.rules, cache_dir=cache_dir,
+                                               show_progress=show_progress)
+        return self
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(num_rules={len(self.rules)}, k={self.k})"
+
+    def _permutation(self, n: int) -> list[int]:
+        return torch.randperm(n, generator=self.generator).tolist()
+
+    def _candidates(self, smiles: str, mol, first_step: bool) -> list[int]:
+        if first_step and self.index is not None:
+            row = self.index.row_of(smiles)
+            if row is not None:
+                self.stats["index_hits"] += 1
+                return self.index.rules_of(row)
+            self.stats["index_misses"] += 1
+        return applicable_rules(mol, self.rules)
+
+    def substitute_once(self, mol, smiles: str, first_step: bool = True) -> tuple[str, object] | None:
+        """One substitution step on an RDKit molecule; ``None`` when no rule yields a valid product."""
+        from rdkit import Chem
+
+        candidates = self._candidates(smiles, mol, first_step)
+        current = Chem.MolToSmiles(mol)
+        if not candidates:
+            self.stats["no_applicable_rule"] += 1
+            return None
+        for position in self._permutation(len(candidates)):
+            rule = self.rules[candidates[position]]
+            products = raw_products(rule, mol, self.max_products)
+            for choice in self._permutation(len(products)):
+                product = clean_product(products[choice])
+                if product is None:
+                    self.stats["rejected_products"] += 1
+                    continue
+                if product == current:
+                    self.stats["identical_products"] += 1
+                    continue
+                return product, Chem.MolFromSmiles(product)
+        return None
+
+    def augment_smiles(self, smiles: str) -> str:
+        """The DK-:math:`k` view of one molecule, as canonical SMILES (the input when nothing applies).
+
+        Raises:
+            ValueError: if ``smiles`` cannot be parsed.
+        """
+        from rdkit import Chem
+        from rdkit.rdBase import BlockLogs
+
+        if not isinstance(smiles, str):
+            raise TypeError(f"expected a SMILES string, got {type(smiles).__name__}")
+        blocker = BlockLogs()
+        mol = Chem.MolFromSmiles(smiles)
+        if mol is None:
+            del blocker
+            raise ValueError(f"invalid SMILES: {smiles!r}")
+        self.stats["molecules"] += 1
+        current, steps = smiles, 0
+        for step in range(self.k):
+            result = self.substitute_once(mol, current, first_step=step == 0)
+            if result is None:
+                break
+            current, mol = result
+            steps += 1
+        del blocker
+        self.stats["substitutions"] += steps
+        if steps == 0:
+            self.stats["unchanged"] += 1
+        return current
+
+    def augment_data(self, data: Data) -> Data:
+        """The DK-:math:`k` view of a molecule graph carrying ``data.smiles``, featurized like OGB."""
+        smiles = getattr(data, "smiles", None)
+        if not isinstance(smiles, str):
+            raise ValueError("substructure substitution needs a 'smiles' string on each graph")
+        new_smiles = self.augment_smiles(smiles)
+        out = smiles_to_data(new_smiles)
+        from graphcl.augment._graph import field_levels
+
+        node_fields, edge_fields = field_levels(data)
+        skip = set(node_fields) | set(edge_fields) | {"edge_index", "num_nodes", "smiles"}
+        for key, value in data.items():
+            if key not in skip:
+                out[key] = value
+        return out
+
+    def __call__(self, data):
+        if isinstance(data, str):
+            return self.augment_smiles(data)
+        if isinstance(data, Batch) and hasattr(data, "_slice_dict"):
+            return Batch.from_data_list([self.augment_data(graph) for graph in data.to_data_list()])
+        if isinstance(data, Data):
+            return self.augment_data(data)
+        if isinstance(data, (list, tuple)) and all(isinstance(s, str) for s in data):
+            return [self.augment_smiles(s) for s in data]
+        raise TypeError(f"expected a SMILES, a list of SMILES, a Data or a Batch, got {type(data).__name__}")
