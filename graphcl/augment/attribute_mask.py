@@ -1,0 +1,108 @@
+"""Attribute masking (GraphCL, You et al., NeurIPS 2020, https://arxiv.org/abs/2010.13902)."""
+from __future__ import annotations
+
+import numbers
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from graphcl.augment._graph import check_finite_features, check_ratio, layout, new_like, random_rank, randn
+from graphcl.augment._graph import share
+from graphcl.augment.base import Augmentation
+
+MASK_MODES = ("zero", "token", "gaussian")
+
+
+def _check_mode(mode: str, mask_value) -> None:
+    if mode not in MASK_MODES:
+        raise ValueError(f"mode must be one of {MASK_MODES}, got {mode!r}")
+    if mode == "token" and mask_value is None:
+        raise ValueError("mode='token' needs a mask_value (a number or a feature vector)")
+    if mask_value is not None and not isinstance(mask_value, (numbers.Real, Tensor, list, tuple)):
+        raise TypeError(f"mask_value must be a number, a sequence or a tensor, got {type(mask_value).__name__}")
+
+
+def mask_attributes(data: Data, p: float = 0.2, mode: str = "zero", mask_value: float | Tensor | None = None,
+                    generator: torch.Generator | None = None, key: str = "x") -> Data:
+    r"""Overwrite the features of a random share ``p`` of every graph's nodes.
+
+    Each graph with :math:`n` nodes has :math:`\mathrm{round}(p\,n)` rows of ``data[key]`` replaced:
+
+    * ``"zero"``: zeros;
+    * ``"token"``: ``mask_value`` — a number or a vector of shape ``[F]``; for OGB's categorical atom
+      features (``x`` long ``[N, 9]``) pass the mask-token index of each column;
+    * ``"gaussian"``: noise :math:`\mathcal{N}(0.5, 0.5^2)`, as the official GraphCL code for TU datasets
+      (floating-point features only).
+
+    Args:
+        data (Data or Batch): input graph(s) with features ``data[key]`` of shape ``[N, F]``; not modified.
+        p (float, optional): share of nodes to mask, in :math:`[0, 1]`. (default: :obj:`0.2`)
+        mode (str, optional): ``"zero"``, ``"token"`` or ``"gaussian"``. (default: :obj:`"zero"`)
+        mask_value (float or Tensor, optional): the token for ``mode="token"``. (default: :obj:`None`)
+        generator (torch.Generator, optional): source of randomness. (default: :obj:`None`)
+        key (str, optional): the node feature field to mask. (default: :obj:`"x"`)
+
+    Returns:
+        A new object of the same type; only ``data[key]`` differs.
+
+    Raises:
+        ValueError: bad ``p`` or ``mode``, missing features, or NaN in the features.
+        TypeError: ``mode="gaussian"`` on integer features.
+    """
+    p = check_ratio(p)
+    _check_mode(mode, mask_value)
+    info = layout(data)
+    check_finite_features(data, (key,))
+    x = data[key]
+    if x.size(0) != info.num_nodes:
+        raise ValueError(f"field {key!r} has {x.size(0)} rows but the graph has {info.num_nodes} nodes")
+    if mode == "gaussian" and not x.is_floating_point():
+        raise TypeError(f"mode='gaussian' needs floating-point features, {key!r} has dtype {x.dtype}")
+    rank, counts = random_rank(info.node_graph, info.num_graphs, generator)
+    masked = rank < share(counts, p)[info.node_graph]
+    num_masked = int(masked.sum())
+    if mode == "zero":
+        fill = torch.zeros((), dtype=x.dtype, device=x.device)
+    elif mode == "token":
+        fill = torch.as_tensor(mask_value, dtype=x.dtype, device=x.device)
+        if fill.dim() > 0 and tuple(fill.shape) != tuple(x.shape[1:]):
+            raise ValueError(f"mask_value has shape {tuple(fill.shape)}, features have rows of shape "
+                             f"{tuple(x.shape[1:])}")
+    else:
+        fill = (randn((num_masked, *x.shape[1:]), generator, x.device) * 0.5 + 0.5).to(x.dtype)
+    out = new_like(data)
+    new_x = x.clone()
+    new_x[masked] = fill
+    out[key] = new_x
+    return out
+
+
+class MaskAttributes(Augmentation):
+    r"""Transform form of :func:`mask_attributes`.
+
+    Args:
+        p (float, optional): share of nodes to mask per graph. (default: :obj:`0.2`)
+        mode (str, optional): ``"zero"``, ``"token"`` or ``"gaussian"``. (default: :obj:`"zero"`)
+        mask_value (float or Tensor, optional): the token for ``mode="token"``. (default: :obj:`None`)
+        generator (torch.Generator, optional): source of randomness. (default: :obj:`None`)
+        key (str, optional): the node feature field to mask. (default: :obj:`"x"`)
+    """
+
+    def __init__(self, p: float = 0.2, mode: str = "zero", mask_value: float | Tensor | None = None,
+                 generator: torch.Generator | None = None, key: str = "x") -> None:
+        super().__init__(p, generator)
+        _check_mode(mode, mask_value)
+        self.mode = mode
+        self.mask_value = mask_value
+        self.key = key
+
+    def forward(self, data: Data) -> Data:
+        return mask_attributes(data, self.p, mode=self.mode, mask_value=self.mask_value,
+                               generator=self.generator, key=self.key)
+
+    def _extra_repr(self) -> str:
+        extra = f"mode={self.mode!r}"
+        if self.mask_value is not None:
+            extra += f", mask_value={self.mask_value}"
+        return extra
