@@ -14,7 +14,8 @@ from graphcl.losses.margin import MarginContrastiveLoss, TripletLoss, margin_con
 from graphcl.losses.n_pair import NPairLoss, n_pair_loss
 from graphcl.losses.nt_xent import NTXentLoss, nt_xent_loss
 from graphcl.losses.queue import MomentumQueue, info_nce_loss
-from graphcl.losses.scores import cross_view_scores
+from graphcl.losses.registry import TWO_VIEW_LOSSES, make_two_view_loss
+from graphcl.losses.scores import CrossViewScoreLoss, cross_view_scores
 from graphcl.losses.supervised_contrastive import SupervisedContrastiveLoss, supervised_contrastive_loss
 
 __all__ = [
@@ -43,4 +44,7 @@ __all__ = [
     "info_nce_loss",
     "MomentumQueue",
     "cross_view_scores",
+    "CrossViewScoreLoss",
+    "TWO_VIEW_LOSSES",
+    "make_two_view_loss",
 ]
