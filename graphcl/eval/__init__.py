@@ -1,11 +1,12 @@
 """graphcl.eval"""
+from graphcl.eval.diagnostics import alignment, plot_embeddings, uniformity
 from graphcl.eval.molecules import (
     MoleculePropertyModel,
     TransferResult,
-    embed_graphs,
-    finetune,
+    embed_molecules,
+    finetune_molecules,
     label_fraction_split,
-    linear_probe,
+    linear_probe_molecules,
     masked_bce_loss,
     roc_auc_multitask,
     roc_auc_per_task,
@@ -13,12 +14,15 @@ from graphcl.eval.molecules import (
 )
 
 __all__ = [
+    "alignment",
+    "uniformity",
+    "plot_embeddings",
     "MoleculePropertyModel",
     "TransferResult",
-    "embed_graphs",
-    "finetune",
+    "embed_molecules",
+    "finetune_molecules",
     "label_fraction_split",
-    "linear_probe",
+    "linear_probe_molecules",
     "masked_bce_loss",
     "roc_auc_multitask",
     "roc_auc_per_task",

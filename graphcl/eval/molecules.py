@@ -121,7 +121,7 @@ def label_fraction_split(split: dict[str, Tensor], fraction: float, seed: int = 
     return {**split, "train": train[order[:keep]].sort().values}
 
 
-def finetune(
+def finetune_molecules(
     encoder: nn.Module,
     dataset,
     split: dict[str, Tensor],
@@ -166,7 +166,7 @@ def finetune(
 
 
 @torch.no_grad()
-def embed_graphs(encoder: nn.Module, dataset, batch_size: int = 256,
+def embed_molecules(encoder: nn.Module, dataset, batch_size: int = 256,
                  device: str | torch.device = "auto") -> tuple[Tensor, Tensor]:
     """Graph embeddings ``[n, d]`` (encoder in eval mode) and labels ``[n, tasks]`` of a dataset."""
     from torch_geometric.loader import DataLoader
@@ -183,7 +183,7 @@ def embed_graphs(encoder: nn.Module, dataset, batch_size: int = 256,
     return torch.cat(embeddings), torch.cat(labels)
 
 
-def linear_probe(
+def linear_probe_molecules(
     encoder: nn.Module,
     dataset,
     split: dict[str, Tensor],
@@ -198,13 +198,13 @@ def linear_probe(
 ) -> TransferResult:
     """Train a linear head on frozen graph embeddings (MoCL's linear protocol); test at best validation.
 
-    The embeddings are computed once (pass ``embeddings=embed_graphs(...)`` to share them across seeds).
+    The embeddings are computed once (pass ``embeddings=embed_molecules(...)`` to share them across seeds).
     """
     from torch.utils.data import DataLoader, TensorDataset
 
     _check_protocol(epochs, lr, batch_size, split)
     device = resolve_device(device)
-    z, y = embeddings if embeddings is not None else embed_graphs(encoder, dataset, device=device)
+    z, y = embeddings if embeddings is not None else embed_molecules(encoder, dataset, device=device)
     if not torch.isfinite(z).all():
         raise ValueError("encoder produced non-finite embeddings")
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):

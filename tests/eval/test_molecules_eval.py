@@ -6,10 +6,10 @@ import torch
 from torch_geometric.data import Data
 
 from graphcl.eval import (
-    embed_graphs,
-    finetune,
+    embed_molecules,
+    finetune_molecules,
     label_fraction_split,
-    linear_probe,
+    linear_probe_molecules,
     masked_bce_loss,
     roc_auc_multitask,
     roc_auc_per_task,
@@ -77,7 +77,7 @@ def test_finetune_learns_and_is_deterministic():
     encoder = MoleculeGINEncoder(hidden_channels=16, num_layers=2)
     before = {k: v.clone() for k, v in encoder.state_dict().items()}
     state = torch.get_rng_state()
-    runs = [finetune(encoder, data, SPLIT, epochs=15, lr=1e-2, batch_size=8, seed=3, device="cpu") for _ in range(2)]
+    runs = [finetune_molecules(encoder, data, SPLIT, epochs=15, lr=1e-2, batch_size=8, seed=3, device="cpu") for _ in range(2)]
     assert torch.equal(state, torch.get_rng_state())  # caller's RNG untouched
     assert runs[0].test == runs[1].test and runs[0].valid == runs[1].valid
     assert runs[0].history[-1]["loss"] < runs[0].history[0]["loss"]
@@ -86,7 +86,7 @@ def test_finetune_learns_and_is_deterministic():
     assert runs[0].valid > 0.7
     for key, value in encoder.state_dict().items():  # the given encoder is copied, not trained
         assert torch.equal(value, before[key])
-    other = finetune(encoder, data, SPLIT, epochs=3, seed=4, device="cpu")
+    other = finetune_molecules(encoder, data, SPLIT, epochs=3, seed=4, device="cpu")
     assert other.history != runs[0].history[:3]
 
 
@@ -94,11 +94,11 @@ def test_linear_probe_and_label_fraction():
     data = molecules()
     torch.manual_seed(0)
     encoder = MoleculeGINEncoder(hidden_channels=32, num_layers=2)
-    z, y = embed_graphs(encoder, data, device="cpu")
+    z, y = embed_molecules(encoder, data, device="cpu")
     assert z.shape == (24, 32) and y.shape == (24, 2)
-    result = linear_probe(encoder, data, SPLIT, epochs=30, lr=1e-2, seed=0, device="cpu", embeddings=(z, y))
+    result = linear_probe_molecules(encoder, data, SPLIT, epochs=30, lr=1e-2, seed=0, device="cpu", embeddings=(z, y))
     assert 0.0 <= result.test <= 1.0 and result.train_size == 16
-    again = linear_probe(encoder, data, SPLIT, epochs=30, lr=1e-2, seed=0, device="cpu")
+    again = linear_probe_molecules(encoder, data, SPLIT, epochs=30, lr=1e-2, seed=0, device="cpu")
     assert again.test == result.test
     small = label_fraction_split(SPLIT, 0.25, seed=1)
     assert len(small["train"]) == 4 and set(small["train"].tolist()) <= set(SPLIT["train"].tolist())
@@ -111,8 +111,8 @@ def test_bad_protocol_arguments():
     data = molecules()
     encoder = MoleculeGINEncoder(hidden_channels=8, num_layers=1)
     with pytest.raises(ValueError, match="split lacks"):
-        finetune(encoder, data, {"train": SPLIT["train"], "val": SPLIT["valid"], "test": SPLIT["test"]}, epochs=1)
+        finetune_molecules(encoder, data, {"train": SPLIT["train"], "val": SPLIT["valid"], "test": SPLIT["test"]}, epochs=1)
     with pytest.raises(ValueError, match="empty"):
-        finetune(encoder, data, {**SPLIT, "valid": torch.tensor([], dtype=torch.long)}, epochs=1)
+        finetune_molecules(encoder, data, {**SPLIT, "valid": torch.tensor([], dtype=torch.long)}, epochs=1)
     with pytest.raises(ValueError, match="epochs"):
-        linear_probe(encoder, data, SPLIT, epochs=0)
+        linear_probe_molecules(encoder, data, SPLIT, epochs=0)
