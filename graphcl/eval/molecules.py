@@ -338,3 +338,80 @@ def summarize_seeds(results: Sequence[TransferResult]) -> dict[str, float]:
     valid_mean, valid_std = mean_std([r.valid for r in results])
     return {"test_mean": test_mean, "test_std": test_std, "valid_mean": valid_mean, "valid_std": valid_std,
             "seeds": len(results)}
+
+
+#: The eight MoleculeNet classification tasks of the transfer protocol.
+MOLECULENET_TASKS = ("bbbp", "tox21", "toxcast", "sider", "clintox", "muv", "hiv", "bace")
+PROTOCOLS = ("finetune", "linear")
+
+
+def task_split(dataset, split: str = "scaffold", seed: int = 0) -> dict[str, Tensor]:
+    """The split of a MoleculeNet dataset: ``"scaffold"`` (transfer protocol, deterministic) or
+    ``"random"`` 80/10/10 with ``seed`` (MoCL's protocol)."""
+    from graphcl.data import random_split, scaffold_split
+
+    if split == "scaffold":
+        smiles = [dataset[i].smiles for i in range(len(dataset))] if not hasattr(dataset, "smiles") else \
+            list(dataset.smiles)
+        return scaffold_split(smiles, frac_train=0.8, frac_valid=0.1, frac_test=0.1)
+    if split == "random":
+        return random_split(len(dataset), (0.8, 0.1, 0.1), seed)
+    raise ValueError(f"split must be 'scaffold' or 'random', got {split!r}")
+
+
+def evaluate_on_task(
+    encoder: nn.Module | Callable[[int], nn.Module],
+    dataset,
+    split: dict[str, Tensor],
+    seeds: Sequence[int] = (0,),
+    protocol: str = "finetune",
+    epochs: int | None = None,
+    lr: float = 1e-3,
+    batch_size: int = 32,
+    p: float | None = 0.5,
+    label_fraction: float = 1.0,
+    device: str | torch.device = "auto",
+    progress: bool = False,
+) -> list[TransferResult]:
+    """Run one protocol on one task for several seeds.
+
+    Args:
+        encoder: a (pretrained) encoder, copied per run, or ``seed -> encoder`` (e.g. a fresh random
+            initialisation for the no-pretraining baseline).
+        protocol (str): ``"finetune"`` (whole network; default 100 epochs) or ``"linear"`` (frozen encoder;
+            default 50 epochs).
+        label_fraction (float): share of the training labels kept (MoCL's semi-supervised protocol: 0.05),
+            drawn per seed.
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    epochs = epochs if epochs is not None else (100 if protocol == "finetune" else 50)
+    results = []
+    cached = None
+    for seed in seeds:
+        model = encoder(int(seed)) if callable(encoder) and not isinstance(encoder, nn.Module) else encoder
+        run_split = label_fraction_split(split, label_fraction, seed) if label_fraction < 1.0 else split
+        if protocol == "finetune":
+            results.append(finetune_molecules(model, dataset, run_split, epochs=epochs, lr=lr,
+                                              batch_size=batch_size, p=p, seed=int(seed), device=device,
+                                              progress=progress))
+        else:
+            embeddings = cached if isinstance(encoder, nn.Module) and cached is not None else \
+                embed_molecules(model, dataset, device=device)
+            cached = embeddings
+            results.append(linear_probe_molecules(model, dataset, run_split, epochs=epochs, lr=lr,
+                                                  batch_size=batch_size, seed=int(seed), device=device,
+                                                  progress=progress, embeddings=embeddings))
+    return results
+
+
+def random_encoder_factory(cls: type, **config) -> Callable[[int], nn.Module]:
+    """``seed -> cls(**config)`` initialised under ``seed`` without touching the global RNG
+    (the no-pretraining baseline)."""
+
+    def make(seed: int) -> nn.Module:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return cls(**config)
+
+    return make

@@ -116,3 +116,19 @@ def test_bad_protocol_arguments():
         finetune_molecules(encoder, data, {**SPLIT, "valid": torch.tensor([], dtype=torch.long)}, epochs=1)
     with pytest.raises(ValueError, match="epochs"):
         linear_probe_molecules(encoder, data, SPLIT, epochs=0)
+
+
+def test_evaluate_on_task_protocols_and_baseline_factory():
+    from graphcl.eval import evaluate_on_task, random_encoder_factory
+
+    data = molecules()
+    factory = random_encoder_factory(MoleculeGINEncoder, hidden_channels=8, num_layers=1)
+    a, b = factory(1), factory(1)
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+    runs = evaluate_on_task(factory, data, SPLIT, seeds=(0, 1), protocol="finetune", epochs=2, device="cpu")
+    assert len(runs) == 2 and all(0 <= r.test <= 1 for r in runs)
+    linear = evaluate_on_task(a, data, SPLIT, seeds=(0, 1), protocol="linear", epochs=3, label_fraction=0.5,
+                              device="cpu")
+    assert [r.train_size for r in linear] == [8, 8]
+    with pytest.raises(ValueError, match="protocol"):
+        evaluate_on_task(a, data, SPLIT, protocol="svm")
