@@ -141,27 +141,30 @@ def tanimoto_neighbours(
     index = np.full((n, k), -1, dtype=np.int64)
     similarity = np.zeros((n, k), dtype=np.float32)
     if k_eff > 0:
-        rows_per_chunk = max(1, int(chunk_memory_mb * 2**20 // (8 * max(m, 1))))
+        # peak extra memory is about 3x the float32 block: the block and its int64 partition indices
+        rows_per_chunk = max(1, int(chunk_memory_mb * 2**20 // (4 * max(m, 1))))
         order_key = np.arange(m)
         for start in range(0, m, rows_per_chunk):
             stop = min(m, start + rows_per_chunk)
-            block = np.empty((stop - start, m), dtype=np.float64)
+            # negated similarities, so that ascending order is best-first
+            block = np.empty((stop - start, m), dtype=np.float32)
             for row in range(start, stop):
                 block[row - start] = DataStructs.BulkTanimotoSimilarity(valid_fps[row], valid_fps)
+            np.negative(block, out=block)
             if not include_self:
-                block[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-            # top-k by partition, then an exact sort of the k (similarity desc, index asc)
-            part = np.argpartition(-block, k_eff - 1, axis=1)[:, :k_eff] if k_eff < m else \
+                block[np.arange(stop - start), np.arange(start, stop)] = np.inf
+            part = np.argpartition(block, k_eff - 1, axis=1)[:, :k_eff] if k_eff < m else \
                 np.tile(order_key, (stop - start, 1))
             values = np.take_along_axis(block, part, axis=1)
-            order = np.lexsort((part, -values), axis=1)
+            order = np.lexsort((part, values), axis=1)  # similarity desc, then index asc
             part = np.take_along_axis(part, order, axis=1)
             values = np.take_along_axis(values, order, axis=1)
             # argpartition may cut a tie arbitrarily: redo those rows exactly
             kth = values[:, -1]
-            for local in np.nonzero((block >= kth[:, None]).sum(1) > k_eff)[0]:
-                full = np.lexsort((order_key, -block[local]))[:k_eff]
+            for local in np.nonzero((block <= kth[:, None]).sum(1) > k_eff)[0]:
+                full = np.lexsort((order_key, block[local]))[:k_eff]
                 part[local], values[local] = full, block[local, full]
+            values = -values
             index[valid[start:stop], :k_eff] = valid[part]
             similarity[valid[start:stop], :k_eff] = values
     return FingerprintNeighbours(index=torch.from_numpy(index[:, :max(k_eff, 1)] if k_eff < k else index),
