@@ -51,20 +51,41 @@ def _finish(args, method, result, extra) -> int:
     return 0
 
 
+def _load_once(args, load):
+    """Under torchrun, rank 0 builds the dataset cache while the other ranks wait, then all read it."""
+    import torch.distributed as dist
+
+    from graphcl.train.distributed import setup_distributed
+    from graphcl.utils import resolve_device
+
+    context = setup_distributed(resolve_device(args.device))
+    if context.enabled and not context.is_main:
+        dist.barrier()
+    dataset = load()
+    if context.enabled and context.is_main:
+        dist.barrier()
+    return dataset, context
+
+
 def _pretrain_molecules(args: argparse.Namespace) -> int:
     from graphcl.data import load_smiles_corpus
     from graphcl.train import pretrain
+    from graphcl.train.distributed import teardown_distributed
     from graphcl.train.molecules import build_molecule_method
 
-    dataset = load_smiles_corpus(args.corpus, root=args.root, limit=args.limit)
+    dataset, context = _load_once(args, lambda: load_smiles_corpus(args.corpus, root=args.root, limit=args.limit,
+                                                                  show_progress=not args.no_progress))
     method = build_molecule_method(args.method, _encoder(args), p=args.aug_ratio, temperature=args.temperature)
     result = pretrain(method, dataset, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                       device=args.device, checkpoint_dir=args.checkpoint_dir,
                       checkpoint_every=args.checkpoint_every, resume=not args.no_resume,
                       progress=not args.no_progress, seed=args.seed,
                       config={"corpus": args.corpus, "limit": args.limit})
-    return _finish(args, method, result, {"method": args.method, "corpus": args.corpus, "limit": args.limit,
-                                          "epochs": args.epochs})
+    try:
+        return _finish(args, method, result, {"method": args.method, "corpus": args.corpus, "limit": args.limit,
+                                              "epochs": args.epochs})
+    finally:
+        teardown_distributed(context)
 
 
 def _pretrain_mocl(args: argparse.Namespace) -> int:
