@@ -34,8 +34,8 @@ BEST = {"bace": (1, 50, 5), "bbbp": (3, 50, 10), "clintox": (1, 50, 5), "mutag":
         "tox21": (1, 600, 5), "toxcast": (1, 600, 5)}
 PUBLISHED = {"linear": dict(zip(DATASETS, (0.845, 0.905, 0.750, 0.969, 0.628, 0.768, 0.653))),
              "semi": dict(zip(DATASETS, (0.706, 0.809, 0.623, 0.916, 0.565, 0.686, 0.546)))}
-QUICK = {"datasets": ["bace", "bbbp"], "epochs": 2, "seeds": [0, 1], "variants": ["none", "project-local",
-                                                                                 "project-global", "mocl-global"]}
+QUICK = {"datasets": ["bace", "bbbp"], "epochs": 2, "seeds": [0, 1], "protocols": ["linear"], "hidden_channels": 128,
+         "variants": ["none", "project-local", "project-global"]}
 VARIANTS = ("none", "project-local", "project-global", "mocl-local", "mocl-global", "project-regression")
 
 
@@ -56,7 +56,8 @@ def pretrain_variant(variant: str, name: str, dataset, smiles, args, device):
     global_mode = {"local": None, "global": "contrast", "regression": "regression"}[mode]
     torch.manual_seed(args.pretrain_seed)
     started = time.perf_counter()
-    method = build_mocl(smiles, encoder=MoleculeGINEncoder(hidden_channels=512, num_layers=3, p=0.5), rules=rules,
+    method = build_mocl(smiles, encoder=MoleculeGINEncoder(hidden_channels=args.hidden_channels, num_layers=3, p=0.5),
+                        rules=rules,
                         depth=depth, global_mode=global_mode, k=k, lam=lam if global_mode else 0.0,
                         generator=torch.Generator().manual_seed(args.pretrain_seed), cache_dir=args.work_dir)
     setup_seconds = time.perf_counter() - started
@@ -75,6 +76,7 @@ def main() -> None:
                         help="none = random encoder; RULES-local / RULES-global (neighbour contrast with the "
                              "paper's k and lambda) / project-regression (cosine onto Tanimoto)")
     parser.add_argument("--epochs", type=int, default=100, help="pretraining epochs")
+    parser.add_argument("--hidden-channels", type=int, default=512, help="GIN width (MoCL: 512)")
     parser.add_argument("--linear-epochs", type=int, default=50)
     parser.add_argument("--semi-epochs", type=int, default=100)
     parser.add_argument("--label-fraction", type=float, default=0.05)
@@ -90,12 +92,16 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.semi_epochs, args.linear_epochs = QUICK["epochs"], 20, 50
+        if args.hidden_channels == 512:
+            args.hidden_channels = QUICK["hidden_channels"]
         if args.datasets == list(DATASETS):
             args.datasets = QUICK["datasets"]
         if args.seeds == [0, 1, 2]:
             args.seeds = QUICK["seeds"]
         if args.variants == list(VARIANTS[:5]):
             args.variants = QUICK["variants"]
+        if args.protocols == ["linear", "semi"]:
+            args.protocols = QUICK["protocols"]
     if any(v.startswith("mocl") for v in args.variants) and not args.mocl_rules:
         raise SystemExit("MoCL's rule file not found: pass --mocl-rules PATH or drop the mocl-* variants")
     args.out = args.out or str(RESULTS / ("mocl_quick" if args.quick else "mocl"))
@@ -116,7 +122,8 @@ def main() -> None:
         smiles = [dataset[i].smiles for i in range(len(dataset))]
         for variant in args.variants:
             if variant == "none":
-                encoder, info = random_encoder_factory(MoleculeGINEncoder, hidden_channels=512, num_layers=3), {}
+                encoder, info = random_encoder_factory(MoleculeGINEncoder, hidden_channels=args.hidden_channels,
+                                                       num_layers=3), {}
             else:
                 encoder, info = pretrain_variant(variant, name, dataset, smiles, args, device)
             for protocol in args.protocols:
@@ -144,13 +151,17 @@ def write_summary(args, env) -> None:
               "project-regression": "MoCL-DK+global (Tanimoto regression), project rules"}
     text = ["# MoCL: pretraining on each dataset, random 80/10/10 split, test ROC-AUC at best validation\n"]
     mode = (f"REDUCED BUDGET (--quick): {args.epochs} pretraining epochs (paper: 100), datasets {datasets} only, "
-            f"seeds {args.seeds}, semi-supervised fine-tuning {args.semi_epochs} epochs" if args.quick else
+            f"seeds {args.seeds}, protocols {args.protocols}, GIN width {args.hidden_channels} (paper: 512)" if args.quick
+            else
             f"full protocol: {args.epochs} pretraining epochs, seeds {args.seeds}")
     best = ", ".join(f"{d}: DK{BEST[d][0]}/{BEST[d][1]}/{BEST[d][2]}" for d in datasets)
-    text.append(f"{mode}. Depth/k/λ per dataset as the paper's best ({best}). Encoder GIN 3 x 512 on OGB "
+    text.append(f"{mode}. Depth/k/λ per dataset as the paper's best ({best}). "
+                f"Encoder GIN 3 x {args.hidden_channels} on OGB "
                 f"features, dropout 0.5, batch 32, "
                 f"lr 1e-3. Load average {env['machine'].get('load_average')}, commit {env['git_commit']}.\n")
     for protocol in ("linear", "semi"):
+        if not any(r["protocol"] == protocol for r in records):
+            continue
         rows = []
         for variant in VARIANTS:
             cells = []
