@@ -10,7 +10,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("augment", "data", "eval", "losses", "methods", "nn", "utils")
+_SUBPACKAGES = ("augment", "data", "eval", "losses", "methods", "nn", "train", "utils")
 
 __all__ = ["__version__", *_SUBPACKAGES]
 

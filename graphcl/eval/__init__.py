@@ -1,4 +1,45 @@
-"""Evaluation protocols on frozen embeddings."""
+"""Evaluation protocols on frozen embeddings, transfer evaluation and embedding diagnostics."""
+from graphcl.eval.diagnostics import alignment, plot_embeddings, uniformity
 from graphcl.eval.linear_probe import LinearProbeResult, linear_probe
+from graphcl.eval.molecules import (
+    MOLECULENET_TASKS,
+    MoleculePropertyModel,
+    TransferResult,
+    embed_molecules,
+    evaluate_on_task,
+    finetune_molecules,
+    label_fraction_split,
+    linear_probe_molecules,
+    masked_bce_loss,
+    random_encoder_factory,
+    roc_auc_multitask,
+    roc_auc_per_task,
+    summarize_seeds,
+    task_split,
+)
+from graphcl.eval.svm import CrossValidationResult, embed_dataset, svm_cross_validation
 
-__all__ = ["LinearProbeResult", "linear_probe"]
+__all__ = [
+    "alignment",
+    "uniformity",
+    "plot_embeddings",
+    "LinearProbeResult",
+    "linear_probe",
+    "CrossValidationResult",
+    "embed_dataset",
+    "svm_cross_validation",
+    "MOLECULENET_TASKS",
+    "MoleculePropertyModel",
+    "TransferResult",
+    "embed_molecules",
+    "evaluate_on_task",
+    "finetune_molecules",
+    "label_fraction_split",
+    "linear_probe_molecules",
+    "masked_bce_loss",
+    "random_encoder_factory",
+    "roc_auc_multitask",
+    "roc_auc_per_task",
+    "summarize_seeds",
+    "task_split",
+]

@@ -1,6 +1,29 @@
 """Contrastive pretraining methods: each an ``nn.Module`` with ``loss(data)`` and ``embed(data)``."""
+from graphcl.methods.bgrl import BGRL, GraphBGRL
 from graphcl.methods.dgi import DGI, TrainResult, train_full_batch
+from graphcl.methods.graphcl_graph import GraphCL
 from graphcl.methods.graphcl_node import NODE_AUGMENTATIONS, NodeGraphCL, make_node_augmentation
+from graphcl.methods.joao import JOAO, AugmentationPairDistribution, JOAOv2, project_simplex
+from graphcl.methods.mocl import MoCL, build_mocl
+from graphcl.methods.moco import MoCo
+from graphcl.methods.simsiam import SimSiam
 
-__all__ = ["DGI", "NodeGraphCL", "NODE_AUGMENTATIONS", "make_node_augmentation", "TrainResult",
-           "train_full_batch"]
+__all__ = [
+    "DGI",
+    "NodeGraphCL",
+    "NODE_AUGMENTATIONS",
+    "make_node_augmentation",
+    "TrainResult",
+    "train_full_batch",
+    "GraphCL",
+    "JOAO",
+    "JOAOv2",
+    "AugmentationPairDistribution",
+    "project_simplex",
+    "MoCL",
+    "build_mocl",
+    "BGRL",
+    "GraphBGRL",
+    "MoCo",
+    "SimSiam",
+]

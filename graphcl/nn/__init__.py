@@ -1,6 +1,7 @@
 """Encoders, readouts, discriminators and projection heads."""
 from graphcl.nn.discriminator import BilinearDiscriminator
 from graphcl.nn.gcn import GCNEncoder, normalized_adjacency
+from graphcl.nn.gin import GINEncoder
 from graphcl.nn.molecule_gin import ENCODER_CLASSES, MoleculeGINEncoder, load_encoder, save_encoder
 from graphcl.nn.output import EncoderOutput
 from graphcl.nn.projection import ProjectionHead
@@ -19,6 +20,7 @@ __all__ = [
     "EncoderOutput",
     "MoleculeGINEncoder",
     "GCNEncoder",
+    "GINEncoder",
     "normalized_adjacency",
     "load_encoder",
     "save_encoder",
