@@ -30,6 +30,7 @@ __all__ = [
     "HierarchicalGCN",
     "coarsen_once",
     "coarsening_hierarchy",
+    "sparse_aware_dropout",
     "structural_equivalence_groups",
     "structural_similarity_matching",
 ]
@@ -272,6 +273,21 @@ def coarsening_hierarchy(edge_index: Tensor, num_nodes: int, num_levels: int = 4
     return CoarseningHierarchy(sizes, adjacency, assignment, pooling, weights, clusters)
 
 
+def sparse_aware_dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
+    """Dropout that also takes a sparse COO or CSR tensor (dropping stored entries only, which is the
+    same distribution as dense dropout since zeros stay zero)."""
+    if not training or p == 0.0:
+        return x
+    if x.layout == torch.sparse_csr:
+        return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), F.dropout(x.values(), p, True),
+                                       x.shape, check_invariants=False)
+    if x.layout == torch.sparse_coo:
+        x = x.coalesce()
+        return torch.sparse_coo_tensor(x.indices(), F.dropout(x.values(), p, True), x.shape,
+                                       is_coalesced=True, check_invariants=False)
+    return F.dropout(x, p, True)
+
+
 class _MultiChannelGraphConv(nn.Module):
     """GCN layer with ``num_channels`` weight matrices mixed by learned channel weights (H-GCN's
     multi-channel layer). All channels share one propagation matrix, so the channels are mixed before
@@ -291,7 +307,8 @@ class _MultiChannelGraphConv(nn.Module):
 
     def forward(self, x: Tensor, adjacency: Tensor) -> Tensor:
         weight = torch.einsum("c,cio->io", self.channel_weight, self.weight)
-        return torch.sparse.mm(adjacency, x @ weight)
+        projected = torch.sparse.mm(x, weight) if x.layout != torch.strided else x @ weight
+        return torch.sparse.mm(adjacency, projected)
 
 
 class HierarchicalGCN(nn.Module):
@@ -314,7 +331,8 @@ class HierarchicalGCN(nn.Module):
         p (float, optional): dropout before every layer. (default: ``0.6``)
 
     Shapes:
-        ``forward(x [N, in_channels], hierarchy) -> [N, out_channels]``; ``x`` may be a sparse COO tensor.
+        ``forward(x [N, in_channels], hierarchy) -> [N, out_channels]``; ``x`` may be a sparse COO or
+        CSR tensor.
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_levels: int = 4,
@@ -360,11 +378,7 @@ class HierarchicalGCN(nn.Module):
     def _dropout(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0.0:
             return x
-        if x.is_sparse:
-            x = x.coalesce()
-            return torch.sparse_coo_tensor(x.indices(), F.dropout(x.values(), self.p, True), x.shape,
-                                           is_coalesced=True, check_invariants=False)
-        return F.dropout(x, self.p, True)
+        return sparse_aware_dropout(x, self.p, True)
 
     def forward(self, x: Tensor, hierarchy: CoarseningHierarchy) -> Tensor:
         if hierarchy.num_levels != self.num_levels:
