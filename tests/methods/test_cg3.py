@@ -189,3 +189,10 @@ def test_with_split_leaves_the_input_alone():
     out = with_split(data, split)
     assert torch.equal(data.train_mask, before)
     assert int(out.train_mask.sum()) == 6 and int(out.val_mask.sum()) == 10 and int(out.test_mask.sum()) == 20
+
+
+def test_cross_view_contrast_gradient_is_exact():
+    torch.manual_seed(0)
+    z1 = torch.randn(9, 4, dtype=torch.double, requires_grad=True)
+    z2 = torch.randn(9, 4, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, b: cross_view_contrast(a, b, 0.5), (z1, z2))
