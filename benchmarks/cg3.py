@@ -13,7 +13,6 @@ import argparse
 import time
 from pathlib import Path
 
-import torch
 
 from graphcl.data import DatasetNotFoundError, load_planetoid
 from graphcl.methods.cg3 import CG3, LOSS_TERMS, label_rate_split, train_cg3, with_split
@@ -47,6 +46,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="Cora only, 1 seed, 30 epochs, one rate")
     parser.add_argument("--results", default=str(RESULTS / "cg3.jsonl"))
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--merge", nargs="+", default=None, metavar="JSONL",
+                        help="run nothing: append these JSON-lines files (from runs in parallel processes, "
+                             "each with its own --results) to --results and rebuild the summary")
     args = parser.parse_args(argv)
     if args.quick:
         args.datasets, args.seeds, args.epochs = ["Cora"], args.seeds[:1], 30
@@ -161,7 +163,11 @@ def summarize(path: str | Path) -> str:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    if args.merge:
+        for path in args.merge:
+            for record in read_jsonl(path):
+                append_jsonl(args.results, record)
+        args.datasets = []
     for dataset in args.datasets:
         try:
             data = load_planetoid(dataset)
