@@ -158,6 +158,9 @@ def summarize(path: str | Path) -> str:
                   markdown_table(["dataset", "variant", "seeds", "test accuracy", "valid accuracy", "best epoch",
                                   "budget"],
                                  sorted(rows, key=lambda r: (r[0], r[1] != "all terms", r[1])))]
+    missing = [name for name in PUBLISHED if not any(k[1] == name for k in latest)]
+    if missing:
+        lines += [f"Not run: {', '.join(missing)} (raw files not in the offline dataset mirror: not available)."]
     return "\n".join(lines)
 
 
