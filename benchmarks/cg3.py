@@ -35,6 +35,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--label-rates", nargs="+", type=float, default=[0.005, 0.01, 0.02, 0.03, 0.04])
     parser.add_argument("--label-rate-seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--ablation-seeds", nargs="+", type=int, default=[0, 1])
+    parser.add_argument("--ablation-variants", nargs="+", default=None,
+                        help="subset of: full no_unsupervised no_supervised no_generative no_classification")
     parser.add_argument("--epochs", type=int, default=1000)
     parser.add_argument("--patience", type=int, default=None,
                         help="early stopping on validation accuracy (default: none, all epochs as official)")
@@ -182,7 +184,7 @@ def main(argv=None) -> None:
                 run_one(args, data, "public", dataset, seed)
         if "ablation" in args.experiments:
             # the reference "full" row runs under the same budget as the switched-off variants
-            for variant in ["full"] + [f"no_{name}" for name in LOSS_TERMS]:
+            for variant in args.ablation_variants or ["full"] + [f"no_{name}" for name in LOSS_TERMS]:
                 for seed in args.ablation_seeds:
                     run_one(args, data, "ablation", dataset, seed, variant=variant)
         if "label_rate" in args.experiments:
