@@ -113,8 +113,13 @@ def summarize(path: str | Path) -> str:
         return format_mean_std([r["test_accuracy"] for r in records], scale=100)
 
     def config(records):
-        c = records[0]["config"]
-        return f"{c['epochs']} ep" + (f", patience {c['patience']}" if c.get("patience") else "")
+        budgets = {f"{r['config']['epochs']} ep" + (f", patience {r['config']['patience']}"
+                                                    if r["config"].get("patience") else "") for r in records}
+        return " / ".join(sorted(budgets))
+
+    def load(records):
+        values = [r["environment"]["machine"].get("load_average", [float("nan")])[0] for r in records]
+        return f"{min(values):.0f}–{max(values):.0f}"
 
     lines = ["# CG3 on Planetoid", "",
              "Test accuracy (%) at the epoch of best validation accuracy, mean ± std over seeds. Published "
@@ -131,11 +136,12 @@ def summarize(path: str | Path) -> str:
                      f"{published} (unverified)" if published else "not listed",
                      f"{sec:.3f} ± {sec_std:.3f}", f"{max(r['peak_memory_mb'] for r in records):.0f}",
                      format_mean_std([r["best_epoch"] for r in records], digits=0),
-                     format_mean_std([r["epochs_run"] for r in records], digits=0), config(records)])
+                     format_mean_std([r["epochs_run"] for r in records], digits=0), config(records),
+                     load(records)])
     if rows:
         lines += ["## Public split", "", markdown_table(
             ["dataset", "seeds", "CG3 (ours)", "published", "s/epoch", "peak MB", "best epoch", "epochs run",
-             "budget"], rows)]
+             "budget", "load avg"], rows)]
     rows = []
     for (experiment, dataset, variant, rate), records in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][3] or 0)):
         if experiment != "label_rate":
