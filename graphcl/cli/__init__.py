@@ -11,6 +11,7 @@ _COMMAND_MODULES = (
     "graphcl.cli.data",
     "graphcl.cli.node",
     "graphcl.cli.molecules",
+    "graphcl.cli.cg3",
 )
 
 

@@ -1,5 +1,6 @@
 """Contrastive pretraining methods: each an ``nn.Module`` with ``loss(data)`` and ``embed(data)``."""
 from graphcl.methods.bgrl import BGRL, GraphBGRL
+from graphcl.methods.cg3 import CG3
 from graphcl.methods.dgi import DGI, TrainResult, train_full_batch
 from graphcl.methods.graphcl_graph import GraphCL
 from graphcl.methods.graphcl_node import NODE_AUGMENTATIONS, NodeGraphCL, make_node_augmentation
@@ -20,6 +21,7 @@ __all__ = [
     "JOAOv2",
     "AugmentationPairDistribution",
     "project_simplex",
+    "CG3",
     "MoCL",
     "build_mocl",
     "BGRL",

@@ -2,6 +2,7 @@
 from graphcl.nn.discriminator import BilinearDiscriminator
 from graphcl.nn.gcn import GCNEncoder, normalized_adjacency
 from graphcl.nn.gin import GINEncoder
+from graphcl.nn.hierarchical_gcn import HierarchicalGCN
 from graphcl.nn.molecule_gin import ENCODER_CLASSES, MoleculeGINEncoder, load_encoder, save_encoder
 from graphcl.nn.output import EncoderOutput
 from graphcl.nn.projection import ProjectionHead
@@ -21,6 +22,7 @@ __all__ = [
     "MoleculeGINEncoder",
     "GCNEncoder",
     "GINEncoder",
+    "HierarchicalGCN",
     "normalized_adjacency",
     "load_encoder",
     "save_encoder",

@@ -1,0 +1,198 @@
+import math
+
+import pytest
+import torch
+from torch_geometric.data import Data
+from torch_geometric.utils import stochastic_blockmodel_graph
+
+from graphcl.methods.cg3 import (CG3, LOSS_TERMS, cross_view_contrast, label_rate_split, train_cg3,
+                                 with_split)
+
+
+def _graph(seed: int = 0, per_class: int = 20, classes: int = 3, features: int = 12) -> Data:
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)  # stochastic_blockmodel_graph draws from the global generator
+    sizes = [per_class] * classes
+    probs = torch.full((classes, classes), 0.02) + torch.eye(classes) * 0.25
+    edge_index = stochastic_blockmodel_graph(sizes, probs)
+    y = torch.arange(classes).repeat_interleave(per_class)
+    centers = torch.rand(classes, features, generator=generator)
+    x = (centers[y] + 0.8 * torch.rand(len(y), features, generator=generator)).clamp(min=0)
+    x[x < 0.6] = 0.0  # sparse-ish, like bag-of-words features
+    n = len(y)
+    order = torch.randperm(n, generator=generator)
+    masks = {name: torch.zeros(n, dtype=torch.bool) for name in ("train_mask", "val_mask", "test_mask")}
+    train = torch.cat([order[y[order] == c][:3] for c in range(classes)])
+    masks["train_mask"][train] = True
+    rest = order[~masks["train_mask"][order]]
+    masks["val_mask"][rest[:15]] = True
+    masks["test_mask"][rest[15:]] = True
+    return Data(x=x, edge_index=edge_index, y=y, **masks)
+
+
+def _model(data, **kwargs):
+    return CG3(data.num_features, int(data.y.max()) + 1, hidden_channels=16, hierarchical_hidden_channels=8,
+               num_levels=2, **kwargs)
+
+
+def test_cross_view_contrast_matches_reference():
+    torch.manual_seed(0)
+    z1, z2 = torch.randn(7, 4), torch.randn(7, 4)
+    a, b = torch.nn.functional.normalize(z1, dim=1), torch.nn.functional.normalize(z2, dim=1)
+    s = a @ b.t() / 0.5
+    expected = 0.0
+    for i in range(7):
+        expected += -math.log(math.exp(s[i, i]) / sum(math.exp(s[i, j]) for j in range(7)))
+        expected += -math.log(math.exp(s[i, i]) / sum(math.exp(s[j, i]) for j in range(7)))
+    assert float(cross_view_contrast(z1, z2, 0.5)) == pytest.approx(expected / 14, rel=1e-5)
+    # the small-temperature path (log-sum-exp) agrees with the direct one
+    assert float(cross_view_contrast(z1, z2, 0.04)) == pytest.approx(
+        float(torch.stack([torch.logsumexp(a @ b.t() / 0.04, 1), torch.logsumexp(a @ b.t() / 0.04, 0)]).sum(0).sub(
+            2 * (a * b).sum(1) / 0.04).mean() / 2), rel=1e-5)
+    with pytest.raises(ValueError):
+        cross_view_contrast(z1, z2[:3])
+
+
+def test_loss_terms_finite_and_training_decreases_loss():
+    data = _graph()
+    torch.manual_seed(0)
+    model = _model(data)
+    terms = model.loss_terms(data)
+    assert set(terms) == set(LOSS_TERMS)
+    assert all(torch.isfinite(v) for v in terms.values())
+    result = train_cg3(model, data, epochs=40, weight_decay=5e-4, device="cpu", progress=False)
+    losses = [h["loss"] for h in result.history]
+    assert all(math.isfinite(v) for v in losses)
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
+    assert result.valid_accuracy > 0.5  # three well separated blocks
+
+
+@pytest.mark.parametrize("term", LOSS_TERMS)
+def test_each_switch_removes_its_term(term):
+    data = _graph()
+    torch.manual_seed(0)
+    full = _model(data)
+    torch.manual_seed(0)
+    ablated = _model(data, **{f"{term}_weight": 0.0})
+    ablated.load_state_dict(full.state_dict())
+    full.eval(), ablated.eval()  # no dropout: the remaining terms must agree exactly
+    full_terms, ablated_terms = full.loss_terms(data), ablated.loss_terms(data)
+    assert term not in ablated_terms and set(ablated_terms) == set(LOSS_TERMS) - {term}
+    for name, value in ablated_terms.items():
+        assert torch.allclose(value, full_terms[name])
+    expected = sum(full.weights[n] * full_terms[n] for n in full_terms if n != term)
+    assert torch.allclose(ablated.loss(data), expected)
+
+
+def test_model_selection_reads_validation_only():
+    data = _graph()
+    scrambled = data.clone()
+    generator = torch.Generator().manual_seed(1)
+    scrambled.y[data.test_mask] = torch.randint(0, 3, (int(data.test_mask.sum()),), generator=generator)
+    results = []
+    for graph in (data, scrambled):
+        torch.manual_seed(0)
+        results.append(train_cg3(_model(graph), graph, epochs=25, weight_decay=5e-4, device="cpu",
+                                 progress=False))
+    first, second = results
+    assert first.best_epoch == second.best_epoch
+    assert [h["valid_accuracy"] for h in first.history] == [h["valid_accuracy"] for h in second.history]
+    valid = [h["valid_accuracy"] for h in first.history]
+    assert first.valid_accuracy == max(valid) and first.best_epoch == valid.index(max(valid)) + 1
+
+
+def test_training_is_deterministic_and_patience_stops_early():
+    data = _graph()
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(3)
+        runs.append(train_cg3(_model(data), data, epochs=15, device="cpu", progress=False))
+    assert [h["loss"] for h in runs[0].history] == [h["loss"] for h in runs[1].history]
+    assert runs[0].test_accuracy == runs[1].test_accuracy
+    torch.manual_seed(3)
+    stopped = train_cg3(_model(data), data, epochs=200, patience=3, device="cpu", progress=False)
+    assert stopped.epochs_run <= stopped.best_epoch + 3 and stopped.epochs_run < 200
+
+
+def test_embed_and_predict_are_eval_and_normalized():
+    data = _graph()
+    model = _model(data)
+    model.train()
+    out = model.embed(data)
+    assert out.shape == (data.num_nodes, 3) and not out.requires_grad
+    assert torch.allclose(out.norm(dim=1), torch.ones(data.num_nodes), atol=1e-5)
+    assert model.training  # mode restored
+    assert torch.equal(model.embed(data), model.embed(data))  # no dropout
+
+
+def test_parameter_groups_and_repr():
+    data = _graph()
+    model = _model(data)
+    decayed, exempt = model.parameter_groups(0.1)
+    assert decayed["weight_decay"] == 0.1 and exempt["weight_decay"] == 0.0
+    assert len(decayed["params"]) + len(exempt["params"]) == len(list(model.parameters()))
+    assert any(p is model.hierarchical.node_weight_embedding.weight for p in exempt["params"])
+    assert repr(model).startswith("CG3(12, 3, hidden_channels=16, num_levels=2")
+
+
+def test_bad_input_raises_clear_errors():
+    data = _graph()
+    with pytest.raises(ValueError, match="weight"):
+        _model(data, unsupervised_weight=0, supervised_weight=0, generative_weight=0, classification_weight=0)
+    with pytest.raises(ValueError, match="temperature"):
+        _model(data, temperature=0.0)
+    bad = data.clone()
+    bad.x[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        _model(bad).loss(bad)
+    no_edges = data.clone()
+    no_edges.edge_index = torch.zeros(2, 0, dtype=torch.long)
+    with pytest.raises(ValueError, match="edges"):
+        _model(no_edges).loss(no_edges)
+    unlabeled = data.clone()
+    unlabeled.train_mask = torch.zeros(data.num_nodes, dtype=torch.bool)
+    with pytest.raises(ValueError, match="labelled"):
+        _model(unlabeled).loss(unlabeled)
+    wrong_dim = data.clone()
+    wrong_dim.x = wrong_dim.x[:, :5]
+    with pytest.raises(ValueError, match="shape"):
+        _model(data).loss(wrong_dim)
+    no_valid = data.clone()
+    no_valid.val_mask = torch.zeros(data.num_nodes, dtype=torch.bool)
+    with pytest.raises(ValueError, match="validation"):
+        train_cg3(_model(data), no_valid, epochs=2, device="cpu", progress=False)
+
+
+def test_label_rate_split_is_class_balanced_disjoint_and_seeded():
+    y = torch.arange(4).repeat_interleave(300)  # 1200 nodes
+    split = label_rate_split(y, 0.01, num_valid=100, num_test=200, generator=torch.Generator().manual_seed(0))
+    assert torch.bincount(y[split["train"]]).tolist() == [3, 3, 3, 3]
+    assert split["valid"].numel() == 100 and split["test"].numel() == 200
+    together = torch.cat([split["train"], split["valid"], split["test"]])
+    assert together.unique().numel() == together.numel()
+    again = label_rate_split(y, 0.01, num_valid=100, num_test=200, generator=torch.Generator().manual_seed(0))
+    assert all(torch.equal(split[k], again[k]) for k in split)
+    other = label_rate_split(y, 0.01, num_valid=100, num_test=200, generator=torch.Generator().manual_seed(1))
+    assert not torch.equal(split["train"], other["train"])
+    with pytest.raises(ValueError):
+        label_rate_split(y, 0.0)
+    with pytest.raises(ValueError):
+        label_rate_split(y, 1.5)
+    with pytest.raises(ValueError, match="unlabelled"):
+        label_rate_split(y, 0.5, num_valid=500, num_test=1000)
+
+
+def test_with_split_leaves_the_input_alone():
+    data = _graph()
+    before = data.train_mask.clone()
+    split = label_rate_split(data.y, 0.1, num_valid=10, num_test=20, generator=torch.Generator().manual_seed(0))
+    out = with_split(data, split)
+    assert torch.equal(data.train_mask, before)
+    assert int(out.train_mask.sum()) == 6 and int(out.val_mask.sum()) == 10 and int(out.test_mask.sum()) == 20
+
+
+def test_cross_view_contrast_gradient_is_exact():
+    torch.manual_seed(0)
+    z1 = torch.randn(9, 4, dtype=torch.double, requires_grad=True)
+    z2 = torch.randn(9, 4, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, b: cross_view_contrast(a, b, 0.5), (z1, z2))
