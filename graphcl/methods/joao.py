@@ -1,4 +1,4 @@
-"""JOAO and JOAOv2: joint augmentation optimization (You et al., ICML 2021, https://arxiv.org/abs/2106.07594).
+r"""JOAO and JOAOv2: joint augmentation optimization (You et al., ICML 2021, https://arxiv.org/abs/2106.07594).
 
 JOAO trains GraphCL on augmentation pairs drawn from a distribution :math:`p` over the 25 pairs of
 {node drop, subgraph, edge perturbation, attribute masking, identity} and, after every epoch, moves
