@@ -109,6 +109,8 @@ def run_unsupervised_tu(dataset_name: str, method: str = "graphcl", seed: int = 
 
 
 def _top_pairs(names: list[str], probs: list[float], k: int = 3) -> str:
+    if max(probs) - min(probs) < 1e-12:
+        return f"uniform ({probs[0]:.2f} each)"
     ranked = sorted(zip(probs, names), reverse=True)[:k]
     return ", ".join(f"{name} {prob:.2f}" for prob, name in ranked)
 
@@ -137,7 +139,8 @@ def summarize_tu(records: list[dict[str, Any]], published: Optional[dict[str, di
                      f"{config['epochs']} / {config['lr']:g}",
                      f"{mean_std([r['seconds_per_epoch'] for r in runs])[0]:.2f}",
                      f"{mean_std([r.get('seconds_per_epoch_with_hook', r['seconds_per_epoch']) for r in runs])[0]:.2f}",
-                     f"{max(r['peak_memory_mb'] for r in runs):.0f}"])
+                     f"{max(r['peak_memory_mb'] for r in runs):.0f}",
+                     f"{mean_std([r['load_average'][0] for r in runs if r.get('load_average')])[0]:.1f}"])
         if "aug_probs_last" in runs[0]:
             first = runs[0]
             uniform = 1.0 / len(first["aug_probs_first"])
@@ -148,7 +151,7 @@ def summarize_tu(records: list[dict[str, Any]], published: Optional[dict[str, di
     text = ["# Unsupervised TU: GIN 3 x 32, SVM (RBF, C by inner 5-fold CV) in outer 10-fold CV, final epoch\n",
             "Accuracy (%) = mean ± std over seeds of each seed's 10-fold mean accuracy.\n",
             markdown_table(["method", "dataset", "measured", "seeds", "published", "epochs / lr",
-                            "s/epoch (train)", "s/epoch (incl. JOAO update)", "peak MiB"], rows)]
+                            "s/epoch (train)", "s/epoch (incl. JOAO update)", "peak MiB", "load avg"], rows)]
     if probability_rows:
         text += ["\n## JOAO augmentation-pair distribution (first seed): top pairs before and after training\n",
                  markdown_table(["method", "dataset", "seed", "first p (top 3)", "last p (top 3)",
