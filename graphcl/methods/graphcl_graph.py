@@ -66,7 +66,10 @@ def augment_per_graph(data: Data, transforms: Sequence[Callable[[Data], Data]],
     """Apply to every graph of a batch one transform drawn uniformly from ``transforms``.
 
     Graphs that drew the same transform are augmented together (one vectorized call per transform) and the
-    batch is reassembled in the original graph order, so row ``i`` of both views is the same graph.
+    pieces are merged back in the original graph order, so graph ``i`` of the result is an augmented copy of
+    graph ``i`` of ``data``. With several transforms the merged batch carries node-level and edge-level
+    tensors, ``edge_index``, ``batch``, ``ptr`` and the graph-level tensors of ``data``: enough for any
+    encoder, but not meant for :meth:`~torch_geometric.data.Batch.to_data_list`.
     """
     if len(transforms) == 1:
         return transforms[0](data)
@@ -75,15 +78,49 @@ def augment_per_graph(data: Data, transforms: Sequence[Callable[[Data], Data]],
         return transforms[index](data)
     num_graphs = data.num_graphs
     choice = torch.randint(len(transforms), (num_graphs,), generator=generator)
-    ordered: list[Optional[Data]] = [None] * num_graphs
+    graphs = data.to_data_list()
+    parts, owners = [], []
     for index, transform in enumerate(transforms):
         members = (choice == index).nonzero().view(-1)
         if members.numel() == 0:
             continue
-        group = Batch.from_data_list(data.index_select(members))
-        for position, graph in zip(members.tolist(), transform(group).to_data_list()):
-            ordered[position] = graph
-    return Batch.from_data_list(ordered)
+        group = Batch.from_data_list([graphs[i] for i in members.tolist()])
+        parts.append(transform(group))
+        owners.append(members.to(data.batch.device))
+    if len(parts) == 1:
+        return parts[0]
+    return _merge_in_order(data, parts, owners)
+
+
+def _merge_in_order(data: Batch, parts: Sequence[Batch], owners: Sequence[Tensor]) -> Batch:
+    """Concatenate augmented sub-batches, then sort nodes (and edges) back into the original graph order."""
+    node_graph = torch.cat([owner[part.batch] for part, owner in zip(parts, owners)])
+    node_offsets = torch.tensor([0] + [part.num_nodes for part in parts[:-1]]).cumsum(0).tolist()
+    edge_index = torch.cat([part.edge_index + offset for part, offset in zip(parts, node_offsets)], dim=1)
+    node_order = torch.sort(node_graph, stable=True).indices
+    new_position = torch.empty_like(node_order)
+    new_position[node_order] = torch.arange(node_order.numel(), device=node_order.device)
+    edge_index = new_position[edge_index]
+    edge_order = torch.sort(node_graph[node_order][edge_index[0]], stable=True).indices
+    out = Batch()
+    node_keys = [key for key in parts[0].keys() if key not in ("batch", "ptr", "edge_index")
+                 and isinstance(parts[0][key], Tensor) and parts[0].is_node_attr(key)]
+    edge_keys = [key for key in parts[0].keys() if key not in ("batch", "ptr", "edge_index")
+                 and isinstance(parts[0][key], Tensor) and parts[0].is_edge_attr(key)]
+    for key in node_keys:
+        out[key] = torch.cat([part[key] for part in parts])[node_order]
+    for key in edge_keys:
+        out[key] = torch.cat([part[key] for part in parts])[edge_order]
+    out.edge_index = edge_index[:, edge_order]
+    out.batch = node_graph[node_order]
+    counts = torch.bincount(out.batch, minlength=data.num_graphs)
+    out.ptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+    for key in data.keys():
+        value = data[key]
+        if key not in ("batch", "ptr") and key not in out and isinstance(value, Tensor) and value.dim() > 0 \
+                and value.size(0) == data.num_graphs and not data.is_node_attr(key) and not data.is_edge_attr(key):
+            out[key] = value
+    return out
 
 
 class GraphCL(nn.Module):

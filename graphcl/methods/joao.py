@@ -1,4 +1,4 @@
-"""JOAO and JOAOv2: joint augmentation optimization (You et al., ICML 2021, https://arxiv.org/abs/2106.07594).
+r"""JOAO and JOAOv2: joint augmentation optimization (You et al., ICML 2021, https://arxiv.org/abs/2106.07594).
 
 JOAO trains GraphCL on augmentation pairs drawn from a distribution :math:`p` over the 25 pairs of
 {node drop, subgraph, edge perturbation, attribute masking, identity} and, after every epoch, moves
@@ -190,29 +190,39 @@ class JOAO(nn.Module):
 
     @torch.no_grad()
     def estimate_pair_losses(self, loader) -> Tensor:
-        """Every pair's mean loss per graph over the first ``ceil``-ish ``estimate_fraction`` of the batches.
+        """Every pair's mean loss per graph on the first ``len(loader) // round(1 / estimate_fraction) + 1``
+        batches of one pass over ``loader`` (about ``estimate_fraction`` of the data).
 
-        Runs in training mode (batch statistics, as during training) without gradients; batch-norm running
-        statistics are restored afterwards so the estimate leaves the model unchanged.
+        All pairs are scored on the same batches (a paired estimate). Runs in training mode (batch
+        statistics, as during training) without gradients; batch-norm running statistics are restored
+        afterwards so the estimate leaves the model unchanged.
         """
         device = next(self.parameters()).device
-        saved = {name: buffer.clone() for name, buffer in self.encoder.named_buffers()}
         num_batches = len(loader) // max(1, round(1 / self.estimate_fraction)) + 1
+        batches = []
+        for step, batch in enumerate(loader):
+            if step >= num_batches:
+                break
+            batches.append(batch.to(device))
+        if not batches:
+            raise ValueError("cannot estimate pair losses on an empty loader")
+        saved = {name: buffer.clone() for name, buffer in self.encoder.named_buffers()}
         losses = torch.zeros(self.distribution.num_pairs, dtype=torch.float64)
         was_training = self.training
         self.train()
         try:
-            for index in range(self.distribution.num_pairs):
-                pair = self.distribution.pair(index)
-                total, graphs = 0.0, 0
-                for step, batch in enumerate(loader):
-                    if step >= num_batches:
-                        break
-                    batch = batch.to(device)
-                    size = int(batch.num_graphs)
-                    total += float(self.pair_loss(batch, pair)) * size
-                    graphs += size
-                losses[index] = total / max(graphs, 1)
+            graphs = 0
+            for batch in batches:
+                # two independent augmented copies per pool member, encoded once each: every pair (i, j)
+                # then combines first-view copy i with second-view copy j (10 encodings instead of 50)
+                size = int(batch.num_graphs)
+                first = [self.head(i)(self.encoder(t(batch)).graph) for i, t in enumerate(self.transforms)]
+                second = [self.head(j)(self.encoder(t(batch)).graph) for j, t in enumerate(self.transforms)]
+                for index in range(self.distribution.num_pairs):
+                    i, j = self.distribution.pair(index)
+                    losses[index] += float(self.loss_fn(first[i], second[j])) * size
+                graphs += size
+            losses /= graphs
         finally:
             for name, buffer in self.encoder.named_buffers():
                 buffer.copy_(saved[name])
