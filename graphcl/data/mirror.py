@@ -60,19 +60,32 @@ def copy_from_mirror(relative: str, files: Iterable[str], target_dir: Path) -> b
     """
     files = list(files)
     target_dir = Path(target_dir)
-    if all((target_dir / f).is_file() for f in files):
-        return True
     mirror = mirror_root()
-    if mirror is None:
-        return False
-    source_dir = mirror / relative
-    if not all((source_dir / f).is_file() for f in files):
-        return False
+    source_dir = mirror / relative if mirror is not None else None
+    if source_dir is None or not all((source_dir / f).is_file() for f in files):
+        return all((target_dir / f).is_file() for f in files)
     target_dir.mkdir(parents=True, exist_ok=True)
     for f in files:
         destination = target_dir / f
-        if not destination.is_file():
+        if _needs_copy(source_dir / f, destination):
             tmp = destination.with_name(f".{destination.name}.partial")
             shutil.copyfile(source_dir / f, tmp)
             os.replace(tmp, destination)
     return True
+
+
+def mirror_files(relative: str) -> list[str]:
+    """Names of the plain files in ``<mirror>/<relative>/`` (empty without a mirror or folder)."""
+    mirror = mirror_root()
+    if mirror is None or not (mirror / relative).is_dir():
+        return []
+    return sorted(p.name for p in (mirror / relative).iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _needs_copy(source: Path, destination: Path) -> bool:
+    # A mirror file that changed after it was copied (other size, or newer) is copied again, so the
+    # processed cache built from the old copy is rebuilt.
+    if not destination.is_file():
+        return True
+    src, dst = source.stat(), destination.stat()
+    return src.st_size != dst.st_size or src.st_mtime_ns > dst.st_mtime_ns

@@ -1,0 +1,107 @@
+"""Small seeded stochastic block model graphs with class-correlated features, for unit tests.
+
+Holland, Laskey & Leinhardt, "Stochastic blockmodels: First steps", Social Networks 1983.
+"""
+from __future__ import annotations
+
+import torch
+from torch_geometric.data import Data, InMemoryDataset
+
+
+def _check_probability(name: str, value: float) -> float:
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1], got {value}.")
+    return value
+
+
+def _sbm_edges(blocks: torch.Tensor, p_in: float, p_out: float, generator: torch.Generator) -> torch.Tensor:
+    """Undirected SBM edges (both directions, no self-loops) for nodes with block ids ``blocks``."""
+    n = blocks.numel()
+    row, col = torch.triu_indices(n, n, offset=1)
+    same = blocks[row] == blocks[col]
+    probability = torch.where(same, torch.tensor(p_in), torch.tensor(p_out))
+    keep = torch.rand(row.numel(), generator=generator) < probability
+    row, col = row[keep], col[keep]
+    return torch.stack([torch.cat([row, col]), torch.cat([col, row])])
+
+
+def _features(blocks: torch.Tensor, num_blocks: int, num_features: int, signal: float,
+              generator: torch.Generator) -> torch.Tensor:
+    # each block has its own mean direction; ``signal`` scales how far apart the classes are
+    means = torch.randn(num_blocks, num_features, generator=generator) * signal
+    return means[blocks] + torch.randn(blocks.numel(), num_features, generator=generator)
+
+
+def sbm_graph(num_nodes: int = 120, num_classes: int = 3, num_features: int = 16, p_in: float = 0.15,
+              p_out: float = 0.02, signal: float = 1.0, train_per_class: int = 10, num_val: int = 30,
+              generator: torch.Generator | None = None, seed: int = 0) -> Data:
+    """One node-classification graph: node ``i`` belongs to block ``y[i]``.
+
+    Returns:
+        Data: ``x`` float ``[N, F]``, ``edge_index`` ``[2, E]`` (undirected), ``y`` ``[N]``, and
+        boolean ``train_mask`` (``train_per_class`` nodes per class), ``val_mask`` (``num_val``),
+        ``test_mask`` (the rest).
+    """
+    if num_classes < 1 or num_nodes < num_classes:
+        raise ValueError(f"Need num_nodes >= num_classes >= 1, got {num_nodes} and {num_classes}.")
+    if train_per_class * num_classes + num_val > num_nodes:
+        raise ValueError("train_per_class * num_classes + num_val exceeds num_nodes.")
+    p_in, p_out = _check_probability("p_in", p_in), _check_probability("p_out", p_out)
+    if generator is None:
+        generator = torch.Generator().manual_seed(seed)
+    y = torch.arange(num_nodes) % num_classes
+    y = y[torch.randperm(num_nodes, generator=generator)]
+    edge_index = _sbm_edges(y, p_in, p_out, generator)
+    x = _features(y, num_classes, num_features, signal, generator)
+
+    order = torch.randperm(num_nodes, generator=generator)
+    train_mask = torch.zeros(num_nodes, dtype=torch.bool)
+    for c in range(num_classes):
+        train_mask[order[y[order] == c][:train_per_class]] = True
+    rest = order[~train_mask[order]]
+    val_mask = torch.zeros(num_nodes, dtype=torch.bool)
+    val_mask[rest[:num_val]] = True
+    test_mask = ~(train_mask | val_mask)
+    return Data(x=x, edge_index=edge_index, y=y, train_mask=train_mask, val_mask=val_mask, test_mask=test_mask)
+
+
+class SyntheticGraphDataset(InMemoryDataset):
+    """Graph classification: graph class ``c`` is an SBM with ``c + 2`` blocks and class-shifted features.
+
+    Args:
+        num_graphs (int): number of graphs (classes balanced by round robin).
+        num_classes (int): number of graph classes.
+        min_nodes, max_nodes (int): node count range per graph (inclusive).
+        num_features (int): node feature size.
+        p_in, p_out (float): SBM edge probabilities within and between blocks.
+        signal (float): distance between the class feature means.
+        generator (torch.Generator, optional): randomness; else a fresh one seeded with ``seed``.
+    """
+
+    def __init__(self, num_graphs: int = 60, num_classes: int = 2, min_nodes: int = 8, max_nodes: int = 20,
+                 num_features: int = 8, p_in: float = 0.5, p_out: float = 0.05, signal: float = 1.0,
+                 generator: torch.Generator | None = None, seed: int = 0, transform=None):
+        super().__init__(None, transform=transform)
+        if num_graphs < 1 or num_classes < 1:
+            raise ValueError("num_graphs and num_classes must be positive.")
+        if not 1 <= min_nodes <= max_nodes:
+            raise ValueError(f"Need 1 <= min_nodes <= max_nodes, got {min_nodes} and {max_nodes}.")
+        p_in, p_out = _check_probability("p_in", p_in), _check_probability("p_out", p_out)
+        if generator is None:
+            generator = torch.Generator().manual_seed(seed)
+        class_means = torch.randn(num_classes, num_features, generator=generator) * signal
+        graphs = []
+        for i in range(num_graphs):
+            label = i % num_classes
+            n = int(torch.randint(min_nodes, max_nodes + 1, (1,), generator=generator))
+            blocks = torch.randint(0, label + 2, (n,), generator=generator)
+            edge_index = _sbm_edges(blocks, p_in, p_out, generator)
+            x = class_means[label] + torch.randn(n, num_features, generator=generator)
+            graphs.append(Data(x=x, edge_index=edge_index, y=torch.tensor([label])))
+        self.data, self.slices = self.collate(graphs)
+
+
+def sbm_graph_dataset(num_graphs: int = 60, num_classes: int = 2, **kwargs) -> SyntheticGraphDataset:
+    """A :class:`SyntheticGraphDataset` (see there for the arguments)."""
+    return SyntheticGraphDataset(num_graphs=num_graphs, num_classes=num_classes, **kwargs)
