@@ -93,6 +93,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="reduced run: 3 seeds, 10 epochs; bootstrap 1 seed x 15 epochs")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--save-embeddings", type=Path, default=None,
+                        help="folder for the first seed's embeddings (.pt, for `graphcl embeddings`)")
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds = args.seeds[:3]
@@ -143,8 +145,19 @@ def embedding_diagnostics(method, dataset, device, seed: int) -> dict[str, float
         second.append(method.embed(view2).cpu())
     if previous is not None:
         method.generator.set_state(previous)
-    return {"alignment": float(alignment(torch.cat(first), torch.cat(second))),
-            "uniformity": float(uniformity(embeddings)), "embeddings": embeddings, "labels": labels}
+    first, second = torch.cat(first), torch.cat(second)
+    return {"alignment": float(alignment(first, second)), "uniformity": float(uniformity(embeddings)),
+            "embeddings": embeddings, "labels": labels, "embeddings_view1": first, "embeddings_view2": second}
+
+
+def save_embeddings(args, name: str, diagnostics: dict) -> None:
+    """Embeddings for ``graphcl embeddings FILE --plot out.png`` (first seed only)."""
+    if args.save_embeddings is None:
+        return
+    from graphcl.utils import atomic_save
+
+    atomic_save({"embeddings": diagnostics["embeddings_view1"], "embeddings_view2": diagnostics["embeddings_view2"],
+                 "labels": diagnostics["labels"]}, args.save_embeddings / f"{name}.pt")
 
 
 def run_comparison(args, device, env) -> Path:
@@ -172,6 +185,8 @@ def run_comparison(args, device, env) -> Path:
                                   device=device, seed=seed, progress=not args.no_progress)
                 diagnostics = embedding_diagnostics(method, dataset, device, seed)
                 scores = evaluate(args, diagnostics["embeddings"], diagnostics["labels"], seed)
+                if seed == args.seeds[0]:
+                    save_embeddings(args, f"{name}_{loss_name}_seed{seed}", diagnostics)
                 record = {
                     "tag": args.tag, "dataset": name, "loss": loss_name, "loss_kwargs": LOSSES[loss_name],
                     "seed": seed, "accuracy": scores.mean, "accuracy_fold_std": scores.std,
@@ -236,6 +251,8 @@ def run_bootstrap(args, device, env) -> Path:
                               progress=not args.no_progress, on_epoch=track)
             diagnostics = embedding_diagnostics(method, dataset, device, seed)
             scores = evaluate(args, diagnostics["embeddings"], diagnostics["labels"], seed)
+            save_embeddings(args, f"{args.bootstrap_dataset}_{variant.split(',')[0].replace(' ', '_')}_seed{seed}",
+                            diagnostics)
             later = [t["uniformity"] for t in trajectory[1:]]
             record = {
                 "tag": args.tag, "method": "GraphBGRL", "variant": variant, "dataset": args.bootstrap_dataset,

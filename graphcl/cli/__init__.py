@@ -9,6 +9,7 @@ from typing import Sequence
 # Each module defines ``register(subparsers)``; subcommands call into the library.
 _COMMAND_MODULES = (
     "graphcl.cli.data",
+    "graphcl.cli.diagnostics",
 )
 
 
