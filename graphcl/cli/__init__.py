@@ -13,6 +13,7 @@ _COMMAND_MODULES = (
     "graphcl.cli.graph",
     "graphcl.cli.molecules",
     "graphcl.cli.cg3",
+    "graphcl.cli.diagnostics",
 )
 
 

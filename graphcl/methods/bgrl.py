@@ -35,7 +35,7 @@ class _Bootstrap(nn.Module):
     """
 
     def __init__(self, encoder: nn.Module, hidden_channels: int, momentum: float,
-                 total_steps: Optional[int]) -> None:
+                 total_steps: Optional[int], use_predictor: bool = True) -> None:
         super().__init__()
         channels = getattr(encoder, "out_channels", None)
         if not isinstance(channels, int):
@@ -47,7 +47,9 @@ class _Bootstrap(nn.Module):
         self.momentum = check_momentum(momentum)
         self.total_steps = total_steps
         self.encoder = encoder
-        self.predictor = prediction_head(channels, hidden_channels, channels)
+        # without the predictor (an ablation of BYOL) the objective can be met by a constant embedding
+        self.use_predictor = bool(use_predictor)
+        self.predictor = prediction_head(channels, hidden_channels, channels) if use_predictor else nn.Identity()
         self.target_encoder = frozen_copy(encoder)
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
 
@@ -168,12 +170,15 @@ class GraphBGRL(_Bootstrap):
         total_steps (int, optional): length of the cosine momentum schedule. (default: ``None``)
         mask_mode (str, optional): fill of attribute masking. (default: ``"gaussian"``)
         generator (torch.Generator, optional): randomness of the augmentations. (default: ``None``)
+        use_predictor (bool, optional): ``False`` drops the predictor, BYOL's collapsing ablation.
+            (default: ``True``)
     """
 
     def __init__(self, encoder: nn.Module, augmentation: str | Sequence[str] = "random2", p: float = 0.2,
                  hidden_channels: int = 512, momentum: float = 0.99, total_steps: Optional[int] = None,
-                 mask_mode: str = "gaussian", generator: Optional[torch.Generator] = None) -> None:
-        super().__init__(encoder, hidden_channels, momentum, total_steps)
+                 mask_mode: str = "gaussian", generator: Optional[torch.Generator] = None,
+                 use_predictor: bool = True) -> None:
+        super().__init__(encoder, hidden_channels, momentum, total_steps, use_predictor)
         from graphcl.methods.graphcl_graph import build_augmentations
 
         names = augmentation_names(augmentation)
@@ -182,7 +187,8 @@ class GraphBGRL(_Bootstrap):
         self.generator = generator
         self.transforms = build_augmentations(names, p, mask_mode, generator)
         self.config = {"augmentation": self.augmentation, "p": self.p, "hidden_channels": hidden_channels,
-                       "momentum": self.momentum, "total_steps": total_steps, "mask_mode": mask_mode}
+                       "momentum": self.momentum, "total_steps": total_steps, "mask_mode": mask_mode,
+                       "use_predictor": self.use_predictor}
 
     def _select(self, output) -> Tensor:
         if output.graph is None:

@@ -133,3 +133,11 @@ def test_methods_reject_bad_configuration():
         MoCo(_encoder(), queue_size=0)
     with pytest.raises(TypeError, match="out_channels"):
         SimSiam(torch.nn.Linear(3, 3))
+
+
+def test_predictor_can_be_dropped_for_the_collapse_ablation():
+    method = GraphBGRL(_encoder(), momentum=0.0, use_predictor=False)
+    assert isinstance(method.predictor, torch.nn.Identity)
+    losses = _train(method, _batch(), 2)
+    assert all(math.isfinite(v) for v in losses)
+    assert method.config["use_predictor"] is False
