@@ -66,3 +66,21 @@ def test_environment_info_names_versions_and_machine():
     assert info["versions"]["torch"].startswith("2.")
     assert info["machine"]["cpu_count"] >= 1
     assert peak_memory_mb() > 0
+
+
+def test_evaluation_mode_restores_training_flag_even_on_error():
+    from graphcl.utils import evaluation_mode
+
+    module = torch.nn.Sequential(torch.nn.Dropout(0.5))
+    module.train()
+    with evaluation_mode(module):
+        assert not module.training and not module[0].training
+    assert module.training and module[0].training
+    with pytest.raises(RuntimeError):
+        with evaluation_mode(module):
+            raise RuntimeError("boom")
+    assert module.training
+    module.eval()
+    with evaluation_mode(module):
+        pass
+    assert not module.training

@@ -24,6 +24,7 @@ from graphcl.methods.byol import (
     prediction_head,
     reset_module,
 )
+from graphcl.utils.modes import evaluation_mode
 
 
 class _Bootstrap(nn.Module):
@@ -90,12 +91,8 @@ class _Bootstrap(nn.Module):
     @torch.no_grad()
     def embed(self, data: Data) -> Tensor:
         """Online-encoder embeddings, in eval mode without gradients."""
-        was_training = self.training
-        self.eval()
-        try:
+        with evaluation_mode(self):
             return self._select(self.encoder(data))
-        finally:
-            self.train(was_training)
 
 
 def mask_feature_columns(data: Data, p: float, generator: Optional[torch.Generator] = None) -> Data:

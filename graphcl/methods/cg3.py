@@ -34,6 +34,7 @@ from torch_geometric.data import Data
 from graphcl.losses import supervised_contrastive_loss
 from graphcl.nn.hierarchical_gcn import (CoarseningHierarchy, HierarchicalGCN, coarsening_hierarchy,
                                          sparse_aware_dropout)
+from graphcl.utils.modes import evaluation_mode
 
 __all__ = ["CG3", "CG3Result", "train_cg3", "label_rate_split", "with_split", "cross_view_contrast",
            "row_normalize", "LOSS_TERMS"]
@@ -258,12 +259,8 @@ class CG3(nn.Module):
     @torch.no_grad()
     def predict(self, data: Data) -> Tensor:
         """Class scores ``[N, C]`` (eval mode, no grad)."""
-        was_training = self.training
-        self.eval()
-        try:
+        with evaluation_mode(self):
             return self.combine(*self(data))
-        finally:
-            self.train(was_training)
 
     @torch.no_grad()
     def embed(self, data: Data) -> Tensor:

@@ -22,6 +22,7 @@ from torch_geometric.data import Batch, Data
 from graphcl.nn.discriminator import BilinearDiscriminator
 from graphcl.nn.gcn import GCNEncoder
 from graphcl.nn.readout import readout_name, resolve_readout
+from graphcl.utils.modes import evaluation_mode
 
 ScoreLoss = Callable[[Tensor, Tensor], Tensor]
 
@@ -137,12 +138,8 @@ class DGI(nn.Module):
         """Frozen node embeddings ``[N, d]`` (eval mode, no gradient)."""
         x, edge_index = node_inputs(data, self.in_channels)
         check_finite(x)
-        was_training = self.training
-        self.eval()
-        try:
+        with evaluation_mode(self):
             return self.encoder(x, edge_index).node.detach()
-        finally:
-            self.train(was_training)
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, "

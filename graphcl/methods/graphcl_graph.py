@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch, Data
 
 from graphcl.augment import AUGMENTATIONS, make_augmentation
+from graphcl.utils.modes import evaluation_mode
 
 #: The augmentation modes of the official unsupervised TU code, as sets of named augmentations.
 GRAPHCL_AUGMENTATION_MODES: dict[str, tuple[str, ...]] = {
@@ -204,12 +205,8 @@ class GraphCL(nn.Module):
     @torch.no_grad()
     def embed(self, data: Data) -> Tensor:
         """Encoder graph embeddings ``[B, d]`` (not projected), in eval mode without gradients."""
-        was_training = self.training
-        self.eval()
-        try:
+        with evaluation_mode(self):
             return self.encoder(data).graph
-        finally:
-            self.train(was_training)
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}(encoder={self.encoder!r}, augmentation={self.augmentation!r}, "

@@ -23,6 +23,7 @@ from graphcl.methods.dgi import ScoreLoss, _default_loss, check_finite, node_inp
 from graphcl.nn.discriminator import BilinearDiscriminator
 from graphcl.nn.gcn import GCNEncoder
 from graphcl.nn.readout import readout_name, resolve_readout
+from graphcl.utils.modes import evaluation_mode
 
 Augmentation = Callable[[Data, Optional[torch.Generator]], Data]
 
@@ -143,12 +144,8 @@ class NodeGraphCL(nn.Module):
         """Frozen node embeddings ``[N, d]`` of the un-augmented graph (eval mode, no gradient)."""
         x, edge_index = node_inputs(data, self.in_channels)
         check_finite(x)
-        was_training = self.training
-        self.eval()
-        try:
+        with evaluation_mode(self):
             return self.encoder(x, edge_index).node.detach()
-        finally:
-            self.train(was_training)
 
     def __repr__(self) -> str:
         name = getattr(self.augmentation, "__name__", type(self.augmentation).__name__)

@@ -17,6 +17,7 @@ from torch_geometric.data import Data
 from graphcl.augment import JOAO_AUGMENTATIONS
 from graphcl.methods.graphcl_graph import (LossFunction, build_augmentations, projection_head,
                                            reset_linear_xavier)
+from graphcl.utils.modes import evaluation_mode
 
 
 def project_simplex(values: Tensor) -> Tensor:
@@ -239,12 +240,8 @@ class JOAO(nn.Module):
     @torch.no_grad()
     def embed(self, data: Data) -> Tensor:
         """Encoder graph embeddings ``[B, d]`` (not projected), in eval mode without gradients."""
-        was_training = self.training
-        self.eval()
-        try:
+        with evaluation_mode(self):
             return self.encoder(data).graph
-        finally:
-            self.train(was_training)
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}(encoder={self.encoder!r}, augmentations="

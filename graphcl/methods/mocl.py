@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
+from graphcl.utils.modes import evaluation_mode
 
 
 class _SmilesRows:
@@ -202,12 +203,8 @@ class MoCL(nn.Module):
     @torch.no_grad()
     def embed(self, data: Data) -> Tensor:
         """Encoder graph embeddings ``[B, d]`` in eval mode."""
-        was_training = self.training
-        self.eval()
-        try:
+        with evaluation_mode(self):
             return self.encoder(data).graph
-        finally:
-            self.train(was_training)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(encoder={self.encoder!r}, substitution={self.substitution!r}, "

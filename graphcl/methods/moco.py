@@ -17,6 +17,7 @@ from torch_geometric.data import Data
 from graphcl.losses import MomentumQueue, info_nce_loss
 from graphcl.losses._checks import check_positive
 from graphcl.methods.byol import augmentation_names, check_momentum, frozen_copy, momentum_update
+from graphcl.utils.modes import evaluation_mode
 
 
 class MoCo(nn.Module):
@@ -111,12 +112,8 @@ class MoCo(nn.Module):
     @torch.no_grad()
     def embed(self, data: Data) -> Tensor:
         """Online-encoder graph embeddings ``[B, d]``, eval mode, no gradients."""
-        was_training = self.training
-        self.eval()
-        try:
+        with evaluation_mode(self):
             return self._graph(self.encoder, data)
-        finally:
-            self.train(was_training)
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}(encoder={self.encoder!r}, augmentation={self.augmentation!r}, "

@@ -14,6 +14,7 @@ from torch_geometric.data import Data
 
 from graphcl.losses import simsiam_loss
 from graphcl.methods.byol import augmentation_names, reset_module
+from graphcl.utils.modes import evaluation_mode
 
 
 class SimSiam(nn.Module):
@@ -89,12 +90,8 @@ class SimSiam(nn.Module):
     @torch.no_grad()
     def embed(self, data: Data) -> Tensor:
         """Encoder graph embeddings ``[B, d]``, eval mode, no gradients."""
-        was_training = self.training
-        self.eval()
-        try:
+        with evaluation_mode(self):
             return self._graph(data)
-        finally:
-            self.train(was_training)
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}(encoder={self.encoder!r}, augmentation={self.augmentation!r}, "
