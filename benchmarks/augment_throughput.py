@@ -12,7 +12,6 @@ to form a batch. Reports graphs per second and the speedup.
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from torch_geometric.data import Batch, Data
 
 from graphcl.augment import mask_attributes, drop_nodes, perturb_edges, sample_subgraph
 from graphcl.utils import (append_jsonl, atomic_write_text, environment_info, format_mean_std, markdown_table,
-                           mean_std, peak_memory_mb, progress, seed_everything)
+                           mean_std, peak_memory_mb, seed_everything)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -32,28 +31,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # Data
 # ----------------------------------------------------------------------------------------------------------
 def zinc_graphs(limit: int) -> list[Data]:
-    """The first ``limit`` ZINC250k molecules, OGB-featurized."""
-    try:
-        from graphcl.data import load_smiles_corpus  # available once the data loaders land
-    except ImportError:
-        load_smiles_corpus = None
-    if load_smiles_corpus is not None:
-        dataset = load_smiles_corpus("zinc250k", limit=limit)
-        return [dataset[i] for i in range(len(dataset))]
-    from graphcl.augment.chemistry import smiles_to_data
-    from graphcl.data.mirror import DatasetNotFoundError, copy_from_mirror, data_root
+    """The first ``limit`` ZINC250k molecules, OGB-featurized by the data layer (cached)."""
+    from graphcl.data import load_smiles_corpus
 
-    target = data_root() / "ZINC"
-    if not copy_from_mirror("ZINC", ["zinc250k_smiles.txt.gz"], target):
-        raise DatasetNotFoundError("ZINC/zinc250k_smiles.txt.gz not found; set GRAPHCL_DATASET_MIRROR")
-    smiles = []
-    with gzip.open(target / "zinc250k_smiles.txt.gz", "rt") as handle:
-        for line in handle:
-            if line.strip():
-                smiles.append(line.split()[0])
-            if len(smiles) >= limit:
-                break
-    return [smiles_to_data(s) for s in progress(smiles, desc="featurize")]
+    dataset = load_smiles_corpus("zinc250k", limit=limit)
+    return [dataset[i] for i in range(len(dataset))]
 
 
 def ogb_mask_token() -> torch.Tensor:

@@ -10,7 +10,6 @@ raw reaction products that fail sanitization (rejected and retried), and a same-
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import time
 from pathlib import Path
@@ -26,20 +25,10 @@ CARBON_TAGS = {"add c", "drop c"}
 
 
 def zinc_smiles(limit: int) -> list[str]:
-    """The first ``limit`` ZINC250k SMILES, read through the data root / mirror."""
-    from graphcl.data.mirror import DatasetNotFoundError, copy_from_mirror, data_root
+    """The first ``limit`` ZINC250k SMILES, through the data layer (data root / mirror, cached)."""
+    from graphcl.data import load_smiles_corpus
 
-    target = data_root() / "ZINC"
-    if not copy_from_mirror("ZINC", ["zinc250k_smiles.txt.gz"], target):
-        raise DatasetNotFoundError("ZINC/zinc250k_smiles.txt.gz not found; set GRAPHCL_DATASET_MIRROR")
-    smiles = []
-    with gzip.open(target / "zinc250k_smiles.txt.gz", "rt") as handle:
-        for line in handle:
-            if line.strip():
-                smiles.append(line.split()[0])
-            if len(smiles) >= limit:
-                break
-    return smiles
+    return list(load_smiles_corpus("zinc250k", limit=limit).smiles)
 
 
 def valid_and_featurizable(smiles: list[str]) -> tuple[float, float]:
