@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Data
 
 from graphcl.nn.discriminator import BilinearDiscriminator
 from graphcl.nn.gcn import GCNEncoder
@@ -123,13 +123,22 @@ class DGI(nn.Module):
             return self.readout(h)
         return self.readout(h, batch)[batch]
 
-    def loss(self, data: Data, generator: Optional[torch.Generator] = None) -> Tensor:
-        """DGI's loss on ``data``; ``generator`` draws the corruption."""
+    def real_and_corrupted(self, data: Data, generator: Optional[torch.Generator] = None
+                           ) -> tuple[Tensor, Tensor, Tensor]:
+        """First-layer product ``XW`` and node embeddings of the real and the row-shuffled graph.
+
+        Shuffling the rows of ``XW`` equals shuffling the rows of ``X``, for half the feature work.
+        """
         x, edge_index = node_inputs(data, self.in_channels)
         perm = row_permutation(data, generator).to(x.device)
         projected = self.encoder.project(x)
         positive = self.encoder.propagate(projected, edge_index).node
         negative = self.encoder.propagate(projected[perm], edge_index).node
+        return projected, positive, negative
+
+    def loss(self, data: Data, generator: Optional[torch.Generator] = None) -> Tensor:
+        """DGI's loss on ``data``; ``generator`` draws the corruption."""
+        _, positive, negative = self.real_and_corrupted(data, generator)
         summary = self.summary(positive, data)
         return self.loss_fn(self.discriminator(positive, summary), self.discriminator(negative, summary))
 

@@ -16,14 +16,11 @@ import weakref
 from typing import Callable, Optional
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch_geometric.data import Data
 
-from graphcl.methods.dgi import ScoreLoss, _default_loss, check_finite, node_inputs, row_permutation
-from graphcl.nn.discriminator import BilinearDiscriminator
-from graphcl.nn.gcn import GCNEncoder
-from graphcl.nn.readout import readout_name, resolve_readout
-from graphcl.utils.modes import evaluation_mode
+from graphcl.methods.dgi import DGI, ScoreLoss, node_inputs
+from graphcl.nn.readout import readout_name
 
 Augmentation = Callable[[Data, Optional[torch.Generator]], Data]
 
@@ -53,7 +50,7 @@ def make_node_augmentation(name: str, p: float = 0.2) -> Augmentation:
     return apply
 
 
-class NodeGraphCL(nn.Module):
+class NodeGraphCL(DGI):
     r"""GraphCL's node-level objective: DGI with two augmented summaries.
 
     Args:
@@ -77,11 +74,7 @@ class NodeGraphCL(nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int = 512, num_layers: int = 1,
                  augmentation: str | Augmentation = "subgraph", p: float = 0.2, resample_views: bool = False,
                  readout: str | Callable = "sigmoid_mean", loss: Optional[ScoreLoss] = None) -> None:
-        super().__init__()
-        self.encoder = GCNEncoder(in_channels, hidden_channels, num_layers)
-        self.readout = resolve_readout(readout)
-        self.discriminator = BilinearDiscriminator(hidden_channels)
-        self.loss_fn = loss if loss is not None else _default_loss()
+        super().__init__(in_channels, hidden_channels, num_layers, readout=readout, loss=loss)
         if isinstance(augmentation, str):
             augmentation = make_node_augmentation(augmentation, p)
         elif not callable(augmentation):
@@ -90,17 +83,8 @@ class NodeGraphCL(nn.Module):
         self.resample_views = resample_views
         self._views: Optional[tuple[weakref.ref, Data, Data]] = None
 
-    @property
-    def in_channels(self) -> int:
-        return self.encoder.in_channels
-
-    @property
-    def hidden_channels(self) -> int:
-        return self.encoder.hidden_channels
-
     def reset_parameters(self) -> None:
-        self.encoder.reset_parameters()
-        self.discriminator.reset_parameters()
+        super().reset_parameters()
         self._views = None
 
     def views(self, data: Data, generator: Optional[torch.Generator] = None) -> tuple[Data, Data]:
@@ -127,25 +111,14 @@ class NodeGraphCL(nn.Module):
         """The objective on one graph; ``generator`` draws the views (once) and the feature shuffle."""
         if getattr(data, "batch", None) is not None and int(data.batch.max()) > 0:
             raise ValueError("NodeGraphCL works on one graph; got a batch of several graphs")
-        x, edge_index = node_inputs(data, self.in_channels)
+        node_inputs(data, self.in_channels)
         first, second = self.views(data, generator)
-        perm = row_permutation(data, generator).to(x.device)
-        projected = self.encoder.project(x)
-        positive = self.encoder.propagate(projected, edge_index).node
-        negative = self.encoder.propagate(projected[perm], edge_index).node
+        projected, positive, negative = self.real_and_corrupted(data, generator)
         summary_1 = self._view_summary(first, data, projected)
         summary_2 = self._view_summary(second, data, projected)
         pos_logits = self.discriminator(positive, summary_1) + self.discriminator(positive, summary_2)
         neg_logits = self.discriminator(negative, summary_1) + self.discriminator(negative, summary_2)
         return self.loss_fn(pos_logits, neg_logits)
-
-    @torch.no_grad()
-    def embed(self, data: Data) -> Tensor:
-        """Frozen node embeddings ``[N, d]`` of the un-augmented graph (eval mode, no gradient)."""
-        x, edge_index = node_inputs(data, self.in_channels)
-        check_finite(x)
-        with evaluation_mode(self):
-            return self.encoder(x, edge_index).node.detach()
 
     def __repr__(self) -> str:
         name = getattr(self.augmentation, "__name__", type(self.augmentation).__name__)
