@@ -16,6 +16,16 @@ def test_tu_unsupervised_command_runs_and_saves(data_root, tmp_path, capsys):
     assert "most likely pair" in capsys.readouterr().out
 
 
+def test_tu_unsupervised_saves_encoders_that_reload(data_root, tmp_path):
+    from graphcl.nn import GINEncoder, load_encoder
+
+    code = main(["tu-unsupervised", "--datasets", "MUTAG", "--methods", "graphcl", "--epochs", "1",
+                 "--classifier", "logistic", "--no-progress", "--save-dir", str(tmp_path)])
+    assert code == 0
+    encoder = load_encoder(tmp_path / "MUTAG_graphcl_seed0.pt")
+    assert isinstance(encoder, GINEncoder) and encoder.out_channels == 96
+
+
 def test_tu_unsupervised_reports_bad_method(capsys):
     import pytest
 

@@ -19,7 +19,9 @@ def _run(args: argparse.Namespace) -> int:
                 record = run_unsupervised_tu(dataset, method, seed=seed, epochs=args.epochs, lr=args.lr,
                                              batch_size=args.batch_size, augmentation=args.augmentation,
                                              p=args.p, gamma=args.gamma, classifier=args.classifier,
-                                             device=args.device, root=args.root, progress=not args.no_progress)
+                                             device=args.device, root=args.root, progress=not args.no_progress,
+                                             save_encoder_to=(Path(args.save_dir) / f"{dataset}_{method}_seed{seed}.pt"
+                                                              if args.save_dir else None))
                 record["environment"] = environment
                 record["load_average"] = os.getloadavg()
                 line = (f"{dataset} {method} seed {seed}: accuracy {100 * record['accuracy']:.2f} "
@@ -53,5 +55,7 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--root", default=None, help="data root (default: $GRAPHCL_DATA_ROOT or ./datasets)")
     parser.add_argument("--output", default=None, help="append JSON lines here and write a .md summary")
+    parser.add_argument("--save-dir", default=None,
+                        help="save each trained encoder here as <dataset>_<method>_seed<seed>.pt")
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=_run)

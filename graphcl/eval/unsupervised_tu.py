@@ -52,7 +52,8 @@ def run_unsupervised_tu(dataset_name: str, method: str = "graphcl", seed: int = 
                         lr: Optional[float] = None, batch_size: int = 128, hidden_channels: int = 32,
                         num_layers: int = 3, augmentation: str = "random2", p: float = 0.2, gamma: float = 0.1,
                         classifier: str = "svc", n_splits: int = 10, device: str = "auto", root=None,
-                        progress: bool = True, max_batches_per_epoch: Optional[int] = None) -> dict[str, Any]:
+                        progress: bool = True, max_batches_per_epoch: Optional[int] = None,
+                        save_encoder_to: Optional[str] = None) -> dict[str, Any]:
     """Pretrain ``method`` on a TU dataset, embed every graph with the final model, score by SVM CV.
 
     Returns:
@@ -60,7 +61,9 @@ def run_unsupervised_tu(dataset_name: str, method: str = "graphcl", seed: int = 
         ``fold_std``, ``fold_accuracies``, ``best_C``, ``losses``, ``seconds_per_epoch`` (training steps),
         ``seconds_per_epoch_with_hook`` (including JOAO's loss estimation),
         ``train_seconds``, ``eval_seconds``, ``peak_memory_mb`` and, for JOAO/JOAOv2, ``aug_probs_first``,
-        ``aug_probs_last``, ``aug_probs_history`` and ``pair_names``.
+        ``aug_probs_last``, ``aug_probs_history`` and ``pair_names``; ``encoder_path`` when
+        ``save_encoder_to`` names a checkpoint file for the trained encoder (:func:`graphcl.nn.save_encoder`;
+        reload it with :func:`graphcl.nn.load_encoder`).
     """
     from graphcl.data import load_tu
     from graphcl.eval.svm import embed_dataset, svm_cross_validation
@@ -100,6 +103,11 @@ def run_unsupervised_tu(dataset_name: str, method: str = "graphcl", seed: int = 
         "train_seconds": train_seconds,
         "eval_seconds": eval_seconds, "peak_memory_mb": peak_memory_mb(device),
     }
+    if save_encoder_to is not None:
+        from graphcl.nn import save_encoder
+
+        record["encoder_path"] = str(save_encoder(model.encoder, save_encoder_to, extra={
+            "dataset": dataset_name, "method": method, "seed": seed, "accuracy": cv.mean, "config": config}))
     if method != "graphcl":
         history = [model.probs_history[0]] + [r["aug_probs"] for r in result.history]
         record.update({"pair_names": model.distribution.pair_names(), "aug_probs_first": history[0],

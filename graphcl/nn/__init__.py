@@ -16,6 +16,7 @@ from graphcl.nn.readout import (
 )
 
 ENCODER_CLASSES.setdefault("GCNEncoder", GCNEncoder)
+ENCODER_CLASSES.setdefault("GINEncoder", GINEncoder)
 
 __all__ = [
     "EncoderOutput",

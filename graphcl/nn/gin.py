@@ -6,7 +6,7 @@ are pooled per graph and the pooled vectors of all layers are concatenated.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -75,6 +75,13 @@ class GINEncoder(nn.Module):
             self.convs.append(GINConv(mlp, train_eps=False))
             self.norms.append(nn.BatchNorm1d(hidden_channels) if batch_norm else nn.Identity())
         self.reset_parameters()
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments (stored in checkpoints, see :func:`graphcl.nn.save_encoder`)."""
+        return {"in_channels": self.in_channels, "hidden_channels": self.hidden_channels,
+                "num_layers": self.num_layers, "pooling": self.pooling,
+                "batch_norm": isinstance(self.norms[0], nn.BatchNorm1d), "concat": self.concat}
 
     @property
     def out_channels(self) -> int:

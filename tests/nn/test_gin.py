@@ -79,3 +79,18 @@ def test_single_graph_without_batch_vector():
     data = _graphs(1).to_data_list()[0]
     out = GINEncoder(5).eval()(data)
     assert out.graph.shape == (1, 96)
+
+
+@pytest.mark.parametrize("pooling,batch_norm,concat", [("sum", True, True), ("mean", False, False)])
+def test_checkpoint_round_trip(tmp_path, pooling, batch_norm, concat):
+    from graphcl.nn import load_encoder, save_encoder
+
+    torch.manual_seed(0)
+    encoder = GINEncoder(5, 16, num_layers=2, pooling=pooling, batch_norm=batch_norm, concat=concat)
+    batch = _graphs()
+    encoder.train()(batch)  # moves the batch-norm running statistics away from their initial values
+    encoder.eval()
+    path = save_encoder(encoder, tmp_path / "gin.pt")
+    loaded = load_encoder(path).eval()
+    assert isinstance(loaded, GINEncoder) and loaded.config == encoder.config
+    assert torch.equal(loaded(batch).graph, encoder(batch).graph)
