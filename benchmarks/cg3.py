@@ -68,7 +68,8 @@ def run_one(args, data, experiment: str, dataset: str, seed: int, variant: str =
     weights = {f"{name}_weight": 0.0 for name in LOSS_TERMS if variant == f"no_{name}"}
     model = CG3(data.num_features, int(data.y.max()) + 1, hidden_channels=args.hidden_channels,
                 p=args.dropout, **weights)
-    started = time.perf_counter()
+    load_at_start = _load_average()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = train_cg3(model, data, epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay,
                        patience=args.patience, device=args.device, progress=not args.no_progress)
     record = {
@@ -80,7 +81,10 @@ def run_one(args, data, experiment: str, dataset: str, seed: int, variant: str =
         "test_accuracy": result.test_accuracy, "valid_accuracy": result.valid_accuracy,
         "train_accuracy": result.train_accuracy, "best_epoch": result.best_epoch,
         "epochs_run": result.epochs_run, "seconds_per_epoch": result.seconds_per_epoch,
-        "seconds_total": time.perf_counter() - started, "peak_memory_mb": peak_memory_mb(args.device
+        "seconds_total": time.perf_counter() - started,
+        # CPU seconds of this process per epoch: comparable across load levels, unlike wall time
+        "cpu_seconds_per_epoch": (time.process_time() - cpu_started) / max(result.epochs_run, 1),
+        "load_average_at_start": load_at_start, "peak_memory_mb": peak_memory_mb(args.device
                                                                                          if args.device != "auto" else None),
         "environment": environment_info(),
         # validation accuracy and loss every 10 epochs, to show where the model was picked
@@ -92,6 +96,13 @@ def run_one(args, data, experiment: str, dataset: str, seed: int, variant: str =
           f"test {100 * result.test_accuracy:.2f} (valid {100 * result.valid_accuracy:.2f} at epoch "
           f"{result.best_epoch}/{result.epochs_run}, {result.seconds_per_epoch:.3f} s/epoch)", flush=True)
     return record
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [float(v) for v in Path("/proc/loadavg").read_text().split()[:3]]
+    except (OSError, ValueError):
+        return None
 
 
 def _latest(records: list[dict]) -> dict[tuple, dict]:
@@ -119,28 +130,32 @@ def summarize(path: str | Path) -> str:
 
     def load(records):
         values = [r["environment"]["machine"].get("load_average", [float("nan")])[0] for r in records]
-        return f"{min(values):.0f}–{max(values):.0f}"
+        values += [r["load_average_at_start"][0] for r in records if r.get("load_average_at_start")]
+        return f"{min(values):.1f}–{max(values):.1f}"
 
     lines = ["# CG3 on Planetoid", "",
              "Test accuracy (%) at the epoch of best validation accuracy, mean ± std over seeds. Published "
              "numbers from REFERENCE.md (unverified). Seconds per epoch include the per-epoch validation "
-             "pass; peak memory is the process's max RSS. Load average at the end of each run is in the "
-             "JSON lines (`environment.machine.load_average`).", ""]
+             "pass (wall time on a shared 2-core machine; CPU s/epoch is this process's CPU time, one thread); "
+             "peak memory is the process's max RSS. Load avg: 1-minute load at the start and end of the runs "
+             "(`load_average_at_start`, `environment.machine.load_average` in the JSON lines).", ""]
     rows = []
     for (experiment, dataset, variant, rate), records in groups.items():
         if experiment != "public" or variant != "full":
             continue
         published = PUBLISHED.get(dataset)
         sec, sec_std = mean_std([r["seconds_per_epoch"] for r in records])
+        cpu = [r["cpu_seconds_per_epoch"] for r in records if "cpu_seconds_per_epoch" in r]
+        cpu = "{:.3f} ± {:.3f}".format(*mean_std(cpu)) if cpu else "–"
         rows.append([dataset, " ".join(str(r["seed"]) for r in records), accuracy(records),
                      f"{published} (unverified)" if published else "not listed",
-                     f"{sec:.3f} ± {sec_std:.3f}", f"{max(r['peak_memory_mb'] for r in records):.0f}",
+                     f"{sec:.3f} ± {sec_std:.3f}", cpu, f"{max(r['peak_memory_mb'] for r in records):.0f}",
                      format_mean_std([r["best_epoch"] for r in records], digits=0),
                      format_mean_std([r["epochs_run"] for r in records], digits=0), config(records),
                      load(records)])
     if rows:
         lines += ["## Public split", "", markdown_table(
-            ["dataset", "seeds", "CG3 (ours)", "published", "s/epoch", "peak MB", "best epoch", "epochs run",
+            ["dataset", "seeds", "CG3 (ours)", "published", "s/epoch (wall)", "CPU s/epoch", "peak MB", "best epoch", "epochs run",
              "budget", "load avg"], rows)]
     rows = []
     for (experiment, dataset, variant, rate), records in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][3] or 0)):
@@ -168,7 +183,8 @@ def summarize(path: str | Path) -> str:
                                  sorted(rows, key=lambda r: (r[0], r[1] != "all terms", r[1])))]
     missing = [name for name in PUBLISHED if not any(k[1] == name for k in latest)]
     if missing:
-        lines += [f"Not run: {', '.join(missing)} (raw files not in the offline dataset mirror: not available)."]
+        lines += [f"No results here for: {', '.join(missing)} (PubMed's raw files are not in the offline "
+                  "dataset mirror)."]
     return "\n".join(lines)
 
 

@@ -8,7 +8,8 @@ Two views of one graph: a local 2-layer GCN and a global hierarchical GCN
 L2-normalised. Losses, each switched off by a zero weight:
 
 * ``unsupervised`` — cross-view contrast per node (positive: the same node in the other view);
-* ``supervised`` — supervised contrast over the labelled nodes of both views (positives: same class);
+* ``supervised`` — cross-view supervised contrast over the labelled nodes (positives: same class, the
+  node itself included), see :func:`cross_view_supervised_contrast`;
 * ``generative`` — edges (with self-loops) predicted from the two views, :math:`-\log\sigma(\mathrm{MLP}
   ([y^{a}_i \| y^{b}_j]))` in both view orders;
 * ``classification`` — cross-entropy of the labelled nodes on the L2-normalised combination
@@ -31,13 +32,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from graphcl.losses import supervised_contrastive_loss
 from graphcl.nn.hierarchical_gcn import (CoarseningHierarchy, HierarchicalGCN, coarsening_hierarchy,
                                          sparse_aware_dropout)
 from graphcl.utils.modes import evaluation_mode
 
 __all__ = ["CG3", "CG3Result", "train_cg3", "label_rate_split", "with_split", "cross_view_contrast",
-           "row_normalize", "LOSS_TERMS"]
+           "cross_view_supervised_contrast", "row_normalize", "LOSS_TERMS"]
 
 LOSS_TERMS = ("unsupervised", "supervised", "generative", "classification")
 
@@ -68,6 +68,38 @@ def cross_view_contrast(z1: Tensor, z2: Tensor, temperature: float = 0.5) -> Ten
     logits = z1 @ z2.t()
     rows, columns = torch.logsumexp(logits, dim=1), torch.logsumexp(logits, dim=0)
     return (rows + columns - 2.0 * positive).mean() / 2.0
+
+
+def cross_view_supervised_contrast(z1: Tensor, z2: Tensor, labels: Tensor, temperature: float = 0.5) -> Tensor:
+    r"""CG3's supervised contrast between two views of the labelled nodes (Eq. 8 of the paper, as the
+    official code computes it), both directions averaged.
+
+    :math:`-\frac{1}{2m}\sum_i \left[\log\frac{\frac{1}{|P_i|}\sum_{j \in P_i} e^{s_{ij}}}{\sum_j e^{s_{ij}}}
+    + (\text{same with } s^\top)\right]`, :math:`s_{ij} = \cos(z^1_i, z^2_j) / \tau`, where the
+    positives :math:`P_i = \{j : y_j = y_i\}` include :math:`i` itself. Only cross-view pairs are
+    compared and the positives are averaged inside the logarithm, unlike SupCon
+    (:func:`graphcl.losses.supervised_contrastive_loss`), which adds same-view pairs and averages the
+    logarithms. The official code also divides the denominator by :math:`m - 1`, a constant left out here.
+
+    Args:
+        z1 (Tensor): ``[m, d]`` first view of the labelled nodes.
+        z2 (Tensor): ``[m, d]`` second view of the same nodes, in the same order.
+        labels (Tensor): ``[m]`` integer class labels.
+        temperature (float, optional): :math:`\tau`. (default: ``0.5``)
+    """
+    if z1.shape != z2.shape or z1.dim() != 2:
+        raise ValueError(f"z1 and z2 must have the same shape [m, d], got {tuple(z1.shape)}, {tuple(z2.shape)}.")
+    if labels.dim() != 1 or labels.numel() != z1.size(0) or labels.is_floating_point():
+        raise ValueError(f"labels must be a 1-D integer tensor with {z1.size(0)} entries.")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}.")
+    logits = F.normalize(z1, dim=1) @ F.normalize(z2, dim=1).t() / temperature
+    same = labels.unsqueeze(0) == labels.unsqueeze(1)  # symmetric, diagonal set
+    log_count = same.sum(dim=1).to(logits.dtype).log()
+    positive = logits.masked_fill(~same, float("-inf"))
+    forward = torch.logsumexp(positive, dim=1) - log_count - torch.logsumexp(logits, dim=1)
+    backward = torch.logsumexp(positive, dim=0) - log_count - torch.logsumexp(logits, dim=0)
+    return -(forward.mean() + backward.mean()) / 2.0
 
 
 class _CrossViewContrast(torch.autograd.Function):
@@ -168,12 +200,15 @@ class CG3(nn.Module):
                                             num_levels=num_levels, max_node_weight=max_node_weight, p=p)
         self.edge_decoder = nn.Linear(2 * num_classes, 1)
         self._prepared: _Prepared | None = None
+        self.reset_parameters()
 
     def reset_parameters(self) -> None:
         self.local_conv1.reset_parameters()
         self.local_conv2.reset_parameters()
         self.hierarchical.reset_parameters()
-        self.edge_decoder.reset_parameters()
+        # the official edge decoder is a Glorot-initialised linear layer with a zero bias
+        nn.init.xavier_uniform_(self.edge_decoder.weight)
+        nn.init.zeros_(self.edge_decoder.bias)
 
     # ------------------------------------------------------------------ preprocessing
     def prepare(self, data: Data) -> _Prepared:
@@ -236,10 +271,8 @@ class CG3(nn.Module):
         if self.weights["unsupervised"]:
             terms["unsupervised"] = cross_view_contrast(local, global_, self.temperature)
         if self.weights["supervised"]:
-            labels = y[train_mask]
-            z = torch.cat([local[train_mask], global_[train_mask]], dim=0)
-            terms["supervised"] = supervised_contrastive_loss(z, torch.cat([labels, labels]),
-                                                              self.temperature)
+            terms["supervised"] = cross_view_supervised_contrast(local[train_mask], global_[train_mask],
+                                                                 y[train_mask], self.temperature)
         if self.weights["generative"]:
             source, target = self.prepare(data).edge_pairs
             pairs = torch.cat([torch.cat([local[source], global_[target]], dim=1),

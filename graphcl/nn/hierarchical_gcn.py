@@ -12,8 +12,8 @@ coarse adjacency is :math:`C_l^\top A_l C_l`. The network applies a GCN layer on
 :math:`C_l` and adding the output of the coarsening layer of the same level), and a final GCN layer on
 the original graph.
 
-The hierarchy is computed once per graph with NumPy/SciPy (vectorised, no loop over nodes), see
-:func:`coarsening_hierarchy`.
+The hierarchy is computed once per graph with NumPy/SciPy (sparse matrices throughout; only the greedy
+matching visits the nodes one by one, as its order defines it), see :func:`coarsening_hierarchy`.
 """
 from __future__ import annotations
 
@@ -80,37 +80,38 @@ def _to_csr(edge_index, edge_weight, num_nodes: int):
 
 
 def structural_equivalence_groups(adj) -> np.ndarray:
-    """Group nodes whose neighbour sets (self-loops ignored) are identical.
+    """Group nodes whose stored neighbour sets are identical (H-GCN's structural equivalence grouping).
+
+    As in the official H-GCN code the neighbour set is the row's sparsity pattern: a stored self-loop
+    (coarse nodes that absorbed an edge carry one) counts as a neighbour, and all nodes without any
+    neighbour share the empty set, so they form one group.
 
     Args:
         adj (scipy.sparse matrix): symmetric adjacency ``[n, n]``.
 
     Returns:
-        numpy.ndarray: ``[n]`` group label per node, ``-1`` for nodes in no group of two or more. Nodes
-        without neighbours are never grouped.
+        numpy.ndarray: ``[n]`` group label per node, ``-1`` for nodes in no group of two or more.
     """
     import scipy.sparse as sp
 
     n = adj.shape[0]
     pattern = sp.csr_matrix(adj, copy=True)
-    pattern.setdiag(0)
     pattern.eliminate_zeros()
     pattern.data[:] = 1.0
     pattern.sort_indices()
     degree = np.diff(pattern.indptr)
     group = np.full(n, -1, dtype=np.int64)
-    candidates = np.flatnonzero(degree > 0)
-    if candidates.size < 2:
+    if n < 2:
         return group
     # Two random linear hashes of the neighbour set: equal sets give bit-equal sums (same summation
     # order in sorted CSR rows); candidate groups are then verified exactly below.
     rng = np.random.default_rng(0)
     codes = pattern @ rng.random((n, 2))
-    keys = np.stack([degree[candidates].astype(np.float64), codes[candidates, 0], codes[candidates, 1]], 1)
+    keys = np.stack([degree.astype(np.float64), codes[:, 0], codes[:, 1]], 1)
     _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
     shared = counts[inverse] > 1
-    members, keys_of = candidates[shared], inverse[shared]
+    members, keys_of = np.flatnonzero(shared), inverse[shared]
     if members.size == 0:
         return group
     # representative = first member of each candidate group; keep members whose row equals it exactly
@@ -131,13 +132,15 @@ def structural_equivalence_groups(adj) -> np.ndarray:
 
 def structural_similarity_matching(adj, node_weight: np.ndarray, matched: np.ndarray,
                                    max_node_weight: int | None = None) -> np.ndarray:
-    """Pair unmatched nodes with their most strongly connected unmatched neighbour.
+    """Pair unmatched nodes with their most strongly connected unmatched neighbour (H-GCN's structural
+    similarity grouping, the normalised heavy-edge matching of MILE).
 
-    The strength of edge ``(i, j)`` is :math:`A_{ij} / \\sqrt{d_i d_j}` with weighted degrees ``d``. The
-    pairing is a locally dominant matching computed in vectorised rounds: every unmatched node points to
-    its strongest admissible neighbour (ties broken by node index) and mutual choices are paired, until no
-    admissible edge is left. Pairs whose merged node weight would exceed ``max_node_weight`` are not
-    admissible.
+    The strength of edge ``(i, j)`` is :math:`A_{ij} / \\sqrt{d_i d_j}` with weighted degrees ``d`` (self-loops
+    included). Nodes are visited once, in increasing order of their number of stored neighbours (ties by
+    index); a node still unmatched when visited takes its strongest unmatched neighbour (ties: smallest
+    index) whose merged node weight stays within ``max_node_weight``, or stays alone. The greedy order
+    is what the official code does; it is sequential by nature, so this is the one loop over nodes in
+    the coarsening (a few hundred milliseconds on PubMed, once per graph).
 
     Args:
         adj (scipy.sparse matrix): symmetric weighted adjacency ``[n, n]``.
@@ -150,31 +153,34 @@ def structural_similarity_matching(adj, node_weight: np.ndarray, matched: np.nda
     """
     import scipy.sparse as sp
 
-    coo = sp.coo_matrix(adj)
-    row, col, value = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(np.float64)
-    degree = np.asarray(adj.sum(axis=1)).reshape(-1)
-    strength = value / np.sqrt(np.maximum(degree[row] * degree[col], 1e-300))
-    keep = (row != col) & ~matched[row] & ~matched[col] & (value > 0)
+    csr = sp.csr_matrix(adj, copy=True)
+    csr.sort_indices()
+    n = csr.shape[0]
+    degree = np.asarray(csr.sum(axis=1)).reshape(-1).astype(np.float64)
+    row = np.repeat(np.arange(n), np.diff(csr.indptr))
+    col = csr.indices.astype(np.int64)
+    strength = csr.data.astype(np.float64) / np.sqrt(np.maximum(degree[row] * degree[col], 1e-300))
+    # only edges that could ever be chosen: no self-loop, positive weight, within the weight cap
+    admissible = (row != col) & (csr.data > 0)
     if max_node_weight is not None:
-        keep &= node_weight[row] + node_weight[col] <= max_node_weight
-    row, col, strength = row[keep], col[keep], strength[keep]
-    lo, hi = np.minimum(row, col), np.maximum(row, col)
-    partner = np.full(adj.shape[0], -1, dtype=np.int64)
-    while row.size:
-        # strongest edge per row; a total order (strength, then smaller pair) guarantees progress
-        order = np.lexsort((hi, lo, -strength, row))
-        row_sorted = row[order]
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = row_sorted[1:] != row_sorted[:-1]
-        best = np.full(adj.shape[0], -1, dtype=np.int64)
-        best[row_sorted[first]] = col[order][first]
-        sources = row_sorted[first]
-        mutual = sources[best[best[sources]] == sources]
-        partner[mutual] = best[mutual]
-        done = partner >= 0
-        alive = ~done[row] & ~done[col]
-        row, col, strength, lo, hi = row[alive], col[alive], strength[alive], lo[alive], hi[alive]
-    return partner
+        admissible &= node_weight[row] + node_weight[col] <= max_node_weight
+    strength = np.where(admissible, strength, -np.inf)
+    indptr = csr.indptr.tolist()
+    neighbours, strength = col.tolist(), strength.tolist()
+    taken = np.asarray(matched, dtype=bool).tolist()
+    partner = [-1] * n
+    for node in np.argsort(np.diff(csr.indptr), kind="stable").tolist():
+        if taken[node]:
+            continue
+        taken[node] = True
+        best, best_strength = -1, -math.inf
+        for k in range(indptr[node], indptr[node + 1]):
+            if strength[k] > best_strength and not taken[neighbours[k]]:
+                best, best_strength = neighbours[k], strength[k]
+        if best >= 0:
+            taken[best] = True
+            partner[node], partner[best] = best, node
+    return np.asarray(partner, dtype=np.int64)
 
 
 def coarsen_once(adj, node_weight: np.ndarray, max_node_weight: int | None = 50) -> np.ndarray:
@@ -302,7 +308,9 @@ class _MultiChannelGraphConv(nn.Module):
     def reset_parameters(self) -> None:
         for w in self.weight:
             nn.init.xavier_uniform_(w)
-        bound = 1.0 / math.sqrt(self.weight.size(0))
+        # the official mixing is a width-1 convolution over the channels: Glorot-uniform, fan-in
+        # num_channels, fan-out 1
+        bound = math.sqrt(6.0 / (self.weight.size(0) + 1))
         nn.init.uniform_(self.channel_weight, -bound, bound)
 
     def forward(self, x: Tensor, adjacency: Tensor) -> Tensor:

@@ -5,8 +5,8 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import stochastic_blockmodel_graph
 
-from graphcl.methods.cg3 import (CG3, LOSS_TERMS, cross_view_contrast, label_rate_split, train_cg3,
-                                 with_split)
+from graphcl.methods.cg3 import (CG3, LOSS_TERMS, cross_view_contrast, cross_view_supervised_contrast,
+                                 label_rate_split, train_cg3, with_split)
 
 
 def _graph(seed: int = 0, per_class: int = 20, classes: int = 3, features: int = 12) -> Data:
@@ -51,6 +51,29 @@ def test_cross_view_contrast_matches_reference():
             2 * (a * b).sum(1) / 0.04).mean() / 2), rel=1e-5)
     with pytest.raises(ValueError):
         cross_view_contrast(z1, z2[:3])
+
+
+def test_cross_view_supervised_contrast_matches_reference():
+    # the official form: log of (mean over same-class nodes of the other view, self included) over
+    # (sum over all nodes of the other view), both directions
+    torch.manual_seed(1)
+    z1, z2 = torch.randn(6, 3), torch.randn(6, 3)
+    labels = torch.tensor([0, 1, 0, 2, 1, 0])
+    a, b = torch.nn.functional.normalize(z1, dim=1), torch.nn.functional.normalize(z2, dim=1)
+    expected = 0.0
+    for s in (a @ b.t() / 0.5, b @ a.t() / 0.5):
+        for i in range(6):
+            positives = [j for j in range(6) if labels[j] == labels[i]]
+            mean_positive = sum(math.exp(s[i, j]) for j in positives) / len(positives)
+            expected += -math.log(mean_positive / sum(math.exp(s[i, j]) for j in range(6)))
+    value = cross_view_supervised_contrast(z1, z2, labels, 0.5)
+    assert float(value) == pytest.approx(expected / 12, rel=1e-5)
+    # symmetric in the views; a class of one node gives log(e^{s_ii} / sum) like the unsupervised term
+    assert float(cross_view_supervised_contrast(z2, z1, labels, 0.5)) == pytest.approx(float(value), rel=1e-5)
+    assert float(cross_view_supervised_contrast(z1, z2, torch.arange(6), 0.5)) == pytest.approx(
+        float(cross_view_contrast(z1, z2, 0.5)), rel=1e-5)
+    with pytest.raises(ValueError):
+        cross_view_supervised_contrast(z1, z2, labels.float())
 
 
 def test_loss_terms_finite_and_training_decreases_loss():

@@ -29,23 +29,45 @@ def test_structurally_equivalent_nodes_are_grouped():
     assert group[2] == -1 and group[3] == -1
 
 
-def test_isolated_nodes_are_not_grouped():
-    adj = _csr([(0, 1)], 4)  # 2 and 3 have no neighbours
+def test_isolated_nodes_share_one_group_and_self_loops_count():
+    adj = _csr([(0, 1)], 5)  # 2, 3 and 4 have no neighbours: the same (empty) set, one group
     group = structural_equivalence_groups(adj)
-    assert (group[2:] == -1).all()
+    assert group[2] == group[3] == group[4] != -1
+    assert group[0] == group[1] == -1
+    # 0 and 1 both see {2}; a stored self-loop on 0 makes its neighbour set {0, 2}
+    import scipy.sparse as sp
+
+    adj = _csr([(0, 2), (1, 2)], 3)
+    assert structural_equivalence_groups(adj)[0] == structural_equivalence_groups(adj)[1] != -1
+    looped = (adj + sp.csr_matrix(([1.0], ([0], [0])), shape=(3, 3))).tocsr()
+    assert (structural_equivalence_groups(looped)[:2] == -1).all()
+
+
+def _weighted(rows, cols, vals, n):
+    import scipy.sparse as sp
+
+    adj = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+    return (adj + adj.T).tocsr()
 
 
 def test_strongest_normalized_pair_is_matched():
-    # path 0-1-2-3 plus a heavy edge 1-2: strengths A_ij / sqrt(d_i d_j) make (1, 2) the strongest pair
-    import scipy.sparse as sp
-
-    rows, cols, vals = [0, 1, 2], [1, 2, 3], [1.0, 5.0, 1.0]
-    adj = sp.csr_matrix((vals, (rows, cols)), shape=(4, 4))
-    adj = (adj + adj.T).tocsr()
+    # square 0-1-3-2-0, every node has two neighbours; the heavy edge 0-1 is the strongest for 0
+    # (A_ij / sqrt(d_i d_j) = 5 / 6 against 1 / sqrt(12)), and 0 is visited first
+    adj = _weighted([0, 0, 1, 2], [1, 2, 3, 3], [5.0, 1.0, 1.0, 1.0], 4)
     partner = structural_similarity_matching(adj, np.ones(4, dtype=np.int64), np.zeros(4, dtype=bool))
-    assert partner[1] == 2 and partner[2] == 1
-    # 0 and 3 only neighbour matched nodes: no partner left
-    assert partner[0] == -1 and partner[3] == -1
+    assert partner.tolist() == [1, 0, 3, 2]
+
+
+def test_matching_visits_nodes_with_fewest_neighbours_first():
+    # path 0-1-2-3 with a heavy middle edge: the leaves 0 and 3 are visited first and take their only
+    # neighbour, so the heavy pair (1, 2) is not formed (the official greedy order)
+    adj = _weighted([0, 1, 2], [1, 2, 3], [1.0, 5.0, 1.0], 4)
+    partner = structural_similarity_matching(adj, np.ones(4, dtype=np.int64), np.zeros(4, dtype=bool))
+    assert partner.tolist() == [1, 0, 3, 2]
+    # with 0 already grouped, 3 goes first and takes 2; 1 is left alone
+    marked = np.array([True, False, False, False])
+    partner = structural_similarity_matching(adj, np.ones(4, dtype=np.int64), marked)
+    assert partner.tolist() == [-1, -1, 3, 2]
 
 
 def test_matching_respects_node_weight_cap_and_marks():
