@@ -10,6 +10,7 @@ The papers pretrain on ZINC-2M for 100 epochs; only ZINC250k is available here.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -102,6 +103,8 @@ def main() -> None:
                         help=f"reduced budget: {QUICK}")
     parser.add_argument("--work-dir", default="runs/molecule_transfer", help="pretrained encoders (not committed)")
     parser.add_argument("--pretrain-only", action="store_true", help="stop after pretraining")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="rewrite the Markdown table from the JSON lines of these settings and stop")
     parser.add_argument("--no-reuse", action="store_true", help="pretrain again even if an encoder exists")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--out", default=None)
@@ -122,6 +125,9 @@ def main() -> None:
     from graphcl.nn import MoleculeGINEncoder, load_encoder
     from graphcl.utils import resolve_device
 
+    if args.summary_only:
+        write_summary(args, environment_info())
+        return
     device = resolve_device(args.device)
     env = environment_info()
     encoders = {}
@@ -151,7 +157,8 @@ def main() -> None:
                 record = {"kind": "finetune", "run_key": run_key(args), "method": name, "task": task, "seed": seed,
                           **run.as_dict(), "valid_size": len(split["valid"]), "test_size": len(split["test"]),
                           "history": run.history, "seconds": time.perf_counter() - started,
-                          "cpu_seconds": time.process_time() - cpu_started, "quick": args.quick,
+                          "cpu_seconds": time.process_time() - cpu_started, "load_average": list(os.getloadavg()),
+                          "quick": args.quick,
                           "config": vars(args), "peak_memory_mb": peak_memory_mb(device), "environment": env}
                 append_jsonl(f"{args.out}.jsonl", record)
                 print(f"seed {seed} {task} {name}: test {100 * run.test:.1f} valid {100 * run.valid:.1f} "
@@ -219,14 +226,20 @@ def write_summary(args, env) -> None:
         values = [numbers[t] for t in tasks]
         rows.append([label, *[f"{v:.1f}" for v in values], f"{sum(values) / len(values):.1f}"])
     seconds = sum(r.get("cpu_seconds", 0.0) for r in records)
-    loads = [r["environment"]["machine"].get("load_average") for r in records]
+    pretrained = [r for r in read_jsonl(f"{args.out}.jsonl") if r.get("kind") == "pretrain" and not r.get("reused")
+                  and all(r["config"].get(k) == getattr(args, k) for k in
+                          ("limit", "pretrain_epochs", "pretrain_batch_size", "pretrain_seed"))]
+    pretraining = "".join(
+        f" Pretraining {r['method']}: {r['molecules']} molecules, {r['seconds_per_epoch']:.0f} s per epoch (wall), "
+        f"loss per epoch {', '.join(f'{x:.3f}' for x in r['losses'])}." for r in pretrained)
+    loads = [r.get("load_average") or r["environment"]["machine"].get("load_average") for r in records]
     text = (f"# Transfer to MoleculeNet (scaffold split, test ROC-AUC % at best validation epoch)\n\n"
             f"{describe_budget(args, tasks, records)}. The papers pretrain on ZINC-2M for 100 epochs and fine-tune "
             f"100 epochs over 10 seeds; published rows are averaged over the same task columns. Mean ± std over "
-            f"seeds {complete}. Fine-tuning: dropout 0.5, Adam lr 1e-3, batch 32, linear head, the same split, "
+            f"seeds {complete}; Avg = mean over the task columns. Fine-tuning: dropout 0.5, Adam lr 1e-3, batch 32, linear head, the same split, "
             f"seeds and caps for both rows. Fine-tuning CPU time {seconds / 60:.1f} min on device "
             f"{env['machine'].get('gpu') or 'cpu'}; load average at the first and last record {loads[0]} / "
-            f"{loads[-1]}; commit {env['git_commit']}.\n\n"
+            f"{loads[-1]}; commit {env['git_commit']}.{pretraining}\n\n"
             + markdown_table(["Method", *[t.upper() for t in tasks], "Avg"], rows))
     atomic_write_text(f"{args.out}.md", text)
     print(text)
