@@ -82,7 +82,11 @@ def test_finetune_learns_and_is_deterministic():
     assert runs[0].test == runs[1].test and runs[0].valid == runs[1].valid
     assert runs[0].history[-1]["loss"] < runs[0].history[0]["loss"]
     assert runs[0].valid == max(h["valid"] for h in runs[0].history)
-    assert runs[0].test == runs[0].history[runs[0].best_epoch - 1]["test"]
+    assert "test" not in runs[0].history[0]  # scored once, with the best validation epoch's weights
+    every = finetune_molecules(encoder, data, SPLIT, epochs=15, lr=1e-2, batch_size=8, seed=3, device="cpu",
+                               test_every_epoch=True)
+    assert every.best_epoch == runs[0].best_epoch and every.valid == runs[0].valid
+    assert every.test == runs[0].test == every.history[every.best_epoch - 1]["test"]
     assert runs[0].valid > 0.7
     for key, value in encoder.state_dict().items():  # the given encoder is copied, not trained
         assert torch.equal(value, before[key])
@@ -132,3 +136,66 @@ def test_evaluate_on_task_protocols_and_baseline_factory():
     assert [r.train_size for r in linear] == [8, 8]
     with pytest.raises(ValueError, match="protocol"):
         evaluate_on_task(a, data, SPLIT, protocol="svm")
+
+
+def test_cap_split_keeps_positives_and_test():
+    from graphcl.eval import cap_split
+
+    labels = torch.zeros(100, 2)
+    labels[[50, 55, 60], 0] = 1.0
+    labels[71, 1] = 1.0
+    labels[::7, 1] = math.nan
+    split = {"train": torch.arange(40), "valid": torch.arange(40, 80), "test": torch.arange(80, 100)}
+    capped = cap_split(split, labels, max_train=10, max_valid=8, seed=0)
+    assert len(capped["train"]) == 10 and set(capped["train"].tolist()) <= set(range(40))
+    assert len(capped["valid"]) == 8 and {50, 55, 60, 71} <= set(capped["valid"].tolist())
+    assert set(capped["valid"].tolist()) <= set(range(40, 80))
+    assert torch.equal(capped["test"], split["test"])
+    again = cap_split(split, labels, max_train=10, max_valid=8, seed=0)
+    assert all(torch.equal(capped[k], again[k]) for k in capped)
+    assert not torch.equal(cap_split(split, labels, max_train=10, seed=1)["train"], capped["train"])
+    untouched = cap_split(split, labels, max_train=1000, max_valid=None)
+    assert all(torch.equal(untouched[k], split[k]) for k in split)
+    with pytest.raises(ValueError, match="max_train"):
+        cap_split(split, labels, max_train=0)
+    with pytest.raises(ValueError, match="labels"):
+        cap_split(split, labels[:, 0], max_valid=5)
+
+
+def test_pretrained_weights_reach_the_finetuned_model(tmp_path, monkeypatch):
+    """The fine-tuned encoder starts from every pretrained tensor (BatchNorm statistics included) and the
+    projection head stays out of the checkpoint."""
+    import graphcl.eval.molecules as molecules_eval
+    from torch_geometric.loader import DataLoader
+
+    from graphcl.nn import load_encoder, save_encoder
+    from graphcl.train import pretrain
+    from graphcl.train.molecules import build_molecule_method
+
+    data = molecules()
+    torch.manual_seed(0)
+    method = build_molecule_method("graphcl", encoder=MoleculeGINEncoder(hidden_channels=16, num_layers=2),
+                                   generator=torch.Generator().manual_seed(0))
+    initial = {k: v.clone() for k, v in method.encoder.state_dict().items()}
+    pretrain(method, DataLoader(data, batch_size=12, shuffle=False), epochs=2, device="cpu", progress=False)
+    trained = method.encoder.state_dict()
+    assert int(trained["norms.0.num_batches_tracked"]) == 8  # 2 epochs x 2 batches x 2 views
+    assert not torch.equal(trained["norms.0.running_mean"], initial["norms.0.running_mean"])
+    path = save_encoder(method.encoder, tmp_path / "encoder.pt")
+    payload = torch.load(path, weights_only=False)
+    assert set(payload["state_dict"]) == set(trained) and not any("projection" in k for k in payload["state_dict"])
+    loaded = load_encoder(path)
+    started = {}
+    original = molecules_eval._train
+
+    def spy(model, *args, **kwargs):
+        started.update({k: v.clone() for k, v in model.encoder.state_dict().items()})
+        started["p"] = model.encoder.p
+        return original(model, *args, **kwargs)
+
+    monkeypatch.setattr(molecules_eval, "_train", spy)
+    finetune_molecules(loaded, data, SPLIT, epochs=1, batch_size=8, device="cpu")
+    assert started.pop("p") == 0.5
+    assert set(started) == set(trained)
+    for key, value in trained.items():
+        assert torch.equal(started[key], value), key
