@@ -145,15 +145,18 @@ def main() -> None:
 def write_summary(args, env) -> None:
     records = [r for r in read_jsonl(f"{args.out}.jsonl") if r["config"]["epochs"] == args.epochs]
     datasets = [d for d in DATASETS if any(r["dataset"] == d for r in records)]
+    # the file accumulates runs of several invocations: describe what it holds, not the last call
+    protocols = [p for p in ("linear", "semi") if any(r["protocol"] == p for r in records)]
+    seeds = sorted({r["seed"] for r in records})
     labels = {"none": "no pretraining", "project-local": "MoCL-DK, project rules, local only",
               "project-global": "MoCL-DK+global (neighbours), project rules",
               "mocl-local": "MoCL-DK, MoCL rules, local only", "mocl-global": "MoCL-DK+global (neighbours), MoCL rules",
               "project-regression": "MoCL-DK+global (Tanimoto regression), project rules"}
     text = ["# MoCL: pretraining on each dataset, random 80/10/10 split, test ROC-AUC at best validation\n"]
     mode = (f"REDUCED BUDGET (--quick): {args.epochs} pretraining epochs (paper: 100), datasets {datasets} only, "
-            f"seeds {args.seeds}, protocols {args.protocols}, GIN width {args.hidden_channels} (paper: 512)" if args.quick
+            f"seeds {seeds}, protocols {protocols}, GIN width {args.hidden_channels} (paper: 512)" if args.quick
             else
-            f"full protocol: {args.epochs} pretraining epochs, seeds {args.seeds}")
+            f"full protocol: {args.epochs} pretraining epochs, seeds {seeds}")
     best = ", ".join(f"{d}: DK{BEST[d][0]}/{BEST[d][1]}/{BEST[d][2]}" for d in datasets)
     text.append(f"{mode}. Depth/k/λ per dataset as the paper's best ({best}). "
                 f"Encoder GIN 3 x {args.hidden_channels} on OGB "
