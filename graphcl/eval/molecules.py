@@ -219,15 +219,15 @@ def embed_molecules(encoder: nn.Module, dataset, batch_size: int = 256,
     """Graph embeddings ``[n, d]`` (encoder in eval mode) and labels ``[n, tasks]`` of a dataset."""
     from torch_geometric.loader import DataLoader
 
+    from graphcl.utils.modes import evaluation_mode
+
     device = resolve_device(device)
-    was_training = encoder.training
-    encoder.eval().to(device)
     embeddings, labels = [], []
-    for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
-        batch = batch.to(device)
-        embeddings.append(encoder(batch).graph.cpu())
-        labels.append(batch.y.view(batch.num_graphs, -1).float().cpu())
-    encoder.train(was_training)
+    with evaluation_mode(encoder.to(device)):
+        for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+            batch = batch.to(device)
+            embeddings.append(encoder(batch).graph.cpu())
+            labels.append(batch.y.view(batch.num_graphs, -1).float().cpu())
     return torch.cat(embeddings), torch.cat(labels)
 
 
