@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
+from graphcl.nn.gcn import SparsePair, normalized_adjacency
 from graphcl.nn.hierarchical_gcn import (CoarseningHierarchy, HierarchicalGCN, coarsening_hierarchy,
                                          sparse_aware_dropout)
 from graphcl.utils.modes import evaluation_mode
@@ -213,7 +214,7 @@ class CG3(nn.Module):
     # ------------------------------------------------------------------ preprocessing
     def prepare(self, data: Data) -> _Prepared:
         """Precompute (once per graph) the sparse features, the hierarchy and the generative edges."""
-        from torch_geometric.nn.conv.gcn_conv import gcn_norm
+        from torch_geometric.utils import add_remaining_self_loops
 
         x, edge_index = getattr(data, "x", None), getattr(data, "edge_index", None)
         if x is None or edge_index is None:
@@ -233,13 +234,13 @@ class CG3(nn.Module):
         num_nodes = x.size(0)
         hierarchy = coarsening_hierarchy(edge_index.cpu(), num_nodes, self.num_levels,
                                          self.max_node_weight).to(x.device)
-        with_loops, weight = gcn_norm(edge_index, None, num_nodes, add_self_loops=True, dtype=x.dtype)
         # adj_t[target, source]: GCNConv then aggregates with one sparse product
-        adjacency = torch.sparse_coo_tensor(with_loops.flip(0), weight, (num_nodes, num_nodes))
-        adjacency = adjacency.coalesce().to_sparse_csr()
+        adjacency = normalized_adjacency(edge_index, num_nodes).matrix
+        # the generative loss predicts the edges of the propagation matrix, self-loops included
+        edge_pairs = add_remaining_self_loops(edge_index, num_nodes=num_nodes)[0]
         # Planetoid features are ~1% non-zero: a sparse first layer is an order of magnitude faster
-        x_sparse = x.to_sparse_csr() if x.layout == torch.strided else x
-        self._prepared = _Prepared(key, x_sparse, hierarchy, adjacency, with_loops)
+        x_sparse = SparsePair.from_tensor(x).matrix if x.layout == torch.strided else x
+        self._prepared = _Prepared(key, x_sparse, hierarchy, adjacency, edge_pairs)
         return self._prepared
 
     # ------------------------------------------------------------------ views

@@ -219,3 +219,17 @@ def test_cross_view_contrast_gradient_is_exact():
     z1 = torch.randn(9, 4, dtype=torch.double, requires_grad=True)
     z2 = torch.randn(9, 4, dtype=torch.double, requires_grad=True)
     assert torch.autograd.gradcheck(lambda a, b: cross_view_contrast(a, b, 0.5), (z1, z2))
+
+
+def test_training_emits_no_sparse_user_warnings():
+    import warnings
+
+    data = _graph()
+    torch.manual_seed(0)
+    model = _model(data)
+    with warnings.catch_warnings():
+        # torch's "sparse CSR support is in beta" / "invariant checks implicitly disabled" must not
+        # reach users: every sparse tensor CG3 builds goes through graphcl's silenced constructors
+        warnings.simplefilter("error", UserWarning)
+        train_cg3(model, data, epochs=2, progress=False)
+        model.predict(data)
