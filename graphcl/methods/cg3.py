@@ -212,15 +212,20 @@ class CG3(nn.Module):
         nn.init.zeros_(self.edge_decoder.bias)
 
     # ------------------------------------------------------------------ preprocessing
-    def prepare(self, data: Data) -> _Prepared:
-        """Precompute (once per graph) the sparse features, the hierarchy and the generative edges."""
+    def prepare(self, data: Data, hierarchy: CoarseningHierarchy | None = None) -> _Prepared:
+        """Precompute (once per graph) the sparse features, the hierarchy and the generative edges.
+
+        ``hierarchy`` replaces the coarsening of ``data.edge_index`` (one built by
+        :func:`coarsening_hierarchy` from a weighted graph, or kept from an earlier run); it must have
+        ``num_levels`` levels over ``data.num_nodes`` nodes.
+        """
         from torch_geometric.utils import add_remaining_self_loops
 
         x, edge_index = getattr(data, "x", None), getattr(data, "edge_index", None)
         if x is None or edge_index is None:
             raise ValueError("CG3 needs data.x and data.edge_index.")
         key = (x.data_ptr(), tuple(x.shape), edge_index.data_ptr(), tuple(edge_index.shape), x.device)
-        if self._prepared is not None and self._prepared.key == key:
+        if self._prepared is not None and self._prepared.key == key and hierarchy is None:
             return self._prepared
         if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(f"data.x must have shape [N, {self.in_channels}], got {tuple(x.shape)}.")
@@ -232,8 +237,14 @@ class CG3(nn.Module):
             raise ValueError("CG3 needs a graph with edges (the hierarchical view and the generative loss "
                              "are built on them).")
         num_nodes = x.size(0)
-        hierarchy = coarsening_hierarchy(edge_index.cpu(), num_nodes, self.num_levels,
-                                         self.max_node_weight).to(x.device)
+        if hierarchy is None:
+            hierarchy = coarsening_hierarchy(edge_index.cpu(), num_nodes, self.num_levels, self.max_node_weight)
+        elif not isinstance(hierarchy, CoarseningHierarchy):
+            raise TypeError(f"hierarchy must be a CoarseningHierarchy, got {type(hierarchy).__name__}.")
+        elif hierarchy.num_levels != self.num_levels or hierarchy.num_nodes[0] != num_nodes:
+            raise ValueError(f"hierarchy has {hierarchy.num_levels} levels over {hierarchy.num_nodes[0]} nodes; "
+                             f"the model needs {self.num_levels} levels over {num_nodes}.")
+        hierarchy = hierarchy.to(x.device)
         # adj_t[target, source]: GCNConv then aggregates with one sparse product
         adjacency = normalized_adjacency(edge_index, num_nodes).matrix
         # the generative loss predicts the edges of the propagation matrix, self-loops included
@@ -344,10 +355,11 @@ def row_normalize(x: Tensor) -> Tensor:
 
 def train_cg3(model: CG3, data: Data, epochs: int = 1000, lr: float = 0.01, weight_decay: float = 0.1,
               patience: int | None = None, device: str | torch.device = "auto",
-              normalize_features: bool = True, progress: bool = True) -> CG3Result:
+              normalize_features: bool = True, progress: bool = True,
+              hierarchy: CoarseningHierarchy | None = None, record_test: bool = False) -> CG3Result:
     """Train CG3 full-batch with Adam and keep the epoch with the best validation accuracy.
 
-    The test mask is read once, after training, at the chosen epoch. With ``patience``, training stops
+    The test mask is read once, after training, at the chosen epoch (unless ``record_test``). With ``patience``, training stops
     when validation accuracy has not improved for that many epochs. Randomness (initialisation, dropout)
     comes from torch's global generator: seed it before calling (``graphcl.utils.seed_everything``).
 
@@ -361,6 +373,10 @@ def train_cg3(model: CG3, data: Data, epochs: int = 1000, lr: float = 0.01, weig
         device (str, optional): ``"auto"``, ``"cpu"`` or ``"cuda"``. (default: ``"auto"``)
         normalize_features (bool, optional): row-normalise ``x`` first. (default: ``True``)
         progress (bool, optional): show a progress bar. (default: ``True``)
+        hierarchy (CoarseningHierarchy, optional): see :meth:`CG3.prepare`. (default: ``None``)
+        record_test (bool, optional): also store each epoch's test accuracy in ``history``, as a
+            diagnostic only (e.g. to compare with code that reports the best test epoch); the model is
+            still chosen on validation accuracy alone. (default: ``False``)
     """
     from graphcl.utils import progress as progress_bar
     from graphcl.utils import resolve_device
@@ -380,7 +396,7 @@ def train_cg3(model: CG3, data: Data, epochs: int = 1000, lr: float = 0.01, weig
         data.x = row_normalize(data.x.float())
     data = data.to(device)
     model = model.to(device)
-    model.prepare(data)
+    model.prepare(data, hierarchy)
     optimizer = torch.optim.Adam(model.parameter_groups(weight_decay), lr=lr)
     best_valid, best_epoch, best_state, since_best = -1.0, -1, None, 0
     history, epoch, started = [], 0, time.perf_counter()
@@ -393,9 +409,12 @@ def train_cg3(model: CG3, data: Data, epochs: int = 1000, lr: float = 0.01, weig
             raise FloatingPointError(f"CG3 loss became {float(loss)} at epoch {epoch}.")
         loss.backward()
         optimizer.step()
-        valid = _accuracy(model.predict(data), data.y, data.val_mask)
+        scores = model.predict(data)
+        valid = _accuracy(scores, data.y, data.val_mask)
         history.append({"epoch": epoch, "loss": loss.item(), "valid_accuracy": valid,
                         **{f"loss_{k}": v.item() for k, v in terms.items()}})
+        if record_test:
+            history[-1]["test_accuracy"] = _accuracy(scores, data.y, data.test_mask)
         if valid > best_valid:
             best_valid, best_epoch, since_best = valid, epoch, 0
             best_state = copy.deepcopy(model.state_dict())

@@ -233,3 +233,39 @@ def test_training_emits_no_sparse_user_warnings():
         warnings.simplefilter("error", UserWarning)
         train_cg3(model, data, epochs=2, progress=False)
         model.predict(data)
+
+
+def test_record_test_is_a_diagnostic_that_leaves_selection_alone():
+    data = _graph()
+    runs = []
+    for record in (False, True):
+        torch.manual_seed(0)
+        runs.append(train_cg3(_model(data), data, epochs=20, weight_decay=5e-4, progress=False,
+                              record_test=record))
+    plain, recorded = runs
+    assert "test_accuracy" not in plain.history[0]
+    assert (plain.best_epoch, plain.test_accuracy) == (recorded.best_epoch, recorded.test_accuracy)
+    curve = [h["test_accuracy"] for h in recorded.history]
+    assert len(curve) == 20 and curve[recorded.best_epoch - 1] == pytest.approx(recorded.test_accuracy)
+
+
+def test_precomputed_hierarchy_is_used_and_checked():
+    from graphcl.nn.hierarchical_gcn import coarsening_hierarchy
+
+    data = _graph()
+    own = coarsening_hierarchy(data.edge_index, data.num_nodes, num_levels=2)
+    runs = []
+    for hierarchy in (None, own):
+        torch.manual_seed(0)
+        runs.append(train_cg3(_model(data), data, epochs=5, progress=False, hierarchy=hierarchy))
+    assert [h["loss"] for h in runs[0].history] == [h["loss"] for h in runs[1].history]
+    # a weighted graph gives another hierarchy, and the model then trains on it
+    source, target = data.edge_index
+    weight = 1.0 + ((source + target) % 3).float()  # symmetric: the same for both directions
+    model = _model(data)
+    weighted = coarsening_hierarchy(data.edge_index, data.num_nodes, num_levels=2, edge_weight=weight)
+    assert model.prepare(data, weighted).hierarchy is not None
+    with pytest.raises(ValueError, match="levels"):
+        model.prepare(data, coarsening_hierarchy(data.edge_index, data.num_nodes, num_levels=3))
+    with pytest.raises(TypeError, match="CoarseningHierarchy"):
+        model.prepare(data, hierarchy="not a hierarchy")
