@@ -84,3 +84,18 @@ def test_evaluation_mode_restores_training_flag_even_on_error():
     with evaluation_mode(module):
         pass
     assert not module.training
+
+
+def test_check_positive_int_accepts_integers_and_names_the_argument():
+    import numpy as np
+
+    from graphcl.utils.checks import check_positive_int
+
+    assert check_positive_int("epochs", 3) == 3
+    assert check_positive_int("epochs", np.int64(2)) == 2 and type(check_positive_int("k", np.int32(1))) is int
+    assert check_positive_int("patience", None, optional=True) is None
+    for bad in (0, -1, 2.0, "3", True, None):
+        with pytest.raises(ValueError, match="epochs must be a positive integer, got"):
+            check_positive_int("epochs", bad)
+    with pytest.raises(ValueError, match="or None"):
+        check_positive_int("patience", 0, optional=True)

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from graphcl.utils.checks import check_positive_int
+
 
 @dataclass
 class FingerprintNeighbours:
@@ -123,8 +125,7 @@ def tanimoto_neighbours(
 
     if on_invalid not in ("raise", "skip"):
         raise ValueError(f"on_invalid must be 'raise' or 'skip', got {on_invalid!r}")
-    if not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive int, got {k!r}")
+    check_positive_int("k", k)
     n = len(smiles)
     if n == 0:
         raise ValueError("no molecules given")

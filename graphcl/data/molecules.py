@@ -26,6 +26,7 @@ from torch_geometric.data import Data, InMemoryDataset
 from graphcl.data.cache import record_fingerprint, refresh_processed
 from graphcl.data.mirror import DatasetNotFoundError, copy_from_mirror, data_root, missing_message
 from graphcl.utils import atomic_save, atomic_write_json, progress
+from graphcl.utils.checks import check_positive_int
 
 logger = logging.getLogger(__name__)
 
@@ -191,8 +192,7 @@ class MoleculeDataset(InMemoryDataset):
     def __init__(self, root: str | os.PathLike, raw_path: str | os.PathLike, name: str | None = None,
                  task_type: str | None = None, limit: int | None = None, strict: bool = False,
                  num_workers: int | None = None, show_progress: bool = True, transform=None):
-        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-            raise ValueError(f"limit must be a positive int or None, got {limit!r}.")
+        check_positive_int("limit", limit, optional=True)
         self.raw_path = Path(raw_path).resolve()
         self.name = name or self.raw_path.name
         self.task_type = task_type

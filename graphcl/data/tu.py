@@ -19,6 +19,7 @@ from torch_geometric.data import Data, InMemoryDataset
 from graphcl.data.cache import record_fingerprint, refresh_processed
 from graphcl.data.mirror import DatasetNotFoundError, copy_from_mirror, data_root, mirror_files, missing_message
 from graphcl.utils import atomic_save
+from graphcl.utils.checks import check_positive_int
 
 #: Names whose GIN-format zip ``load_tu`` prefers (their TU text files are not in the offline mirror).
 GIN_FORMAT_PREFERRED = ("DD", "COLLAB", "REDDIT-BINARY", "REDDIT-MULTI-5K")
@@ -305,8 +306,7 @@ def load_tu(
         raise ValueError(f"node_features must be one of {NODE_FEATURE_MODES}, got {node_features!r}.")
     if source not in ("auto", "tu", "gin"):
         raise ValueError(f"source must be 'auto', 'tu' or 'gin', got {source!r}.")
-    if max_degree is not None and (not isinstance(max_degree, int) or max_degree < 1):
-        raise ValueError(f"max_degree must be a positive int, got {max_degree!r}.")
+    check_positive_int("max_degree", max_degree, optional=True)
     if not isinstance(name, str) or not name:
         raise ValueError(f"Dataset name must be a non-empty string, got {name!r}.")
 

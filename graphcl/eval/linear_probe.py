@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from graphcl.utils.checks import check_positive_int
+
 
 @dataclass
 class LinearProbeResult:
@@ -89,8 +91,7 @@ def linear_probe(embeddings: Tensor, y: Tensor, train_mask: Tensor, val_mask: Op
     if y.dim() != 1 or y.numel() != num_nodes:
         raise ValueError(f"y must have shape [{num_nodes}], got {tuple(y.shape)}")
     for name, value in (("runs", runs), ("steps", steps)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_int(name, value)
     if not (lr > 0 and math.isfinite(lr)) or weight_decay < 0:
         raise ValueError(f"need lr > 0 and weight_decay >= 0, got lr={lr}, weight_decay={weight_decay}")
     embeddings = embeddings.detach().float()

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from graphcl.utils import progress as progress_bar
 from graphcl.utils import resolve_device
+from graphcl.utils.checks import check_positive_int
 
 
 def roc_auc_per_task(y_true, y_score) -> list[float]:
@@ -138,8 +139,7 @@ def cap_split(split: dict[str, Tensor], labels: Tensor, max_train: int | None = 
         seed (int): seed of the draws (the same subset for every method compared).
     """
     for name, cap in (("max_train", max_train), ("max_valid", max_valid)):
-        if cap is not None and (not isinstance(cap, int) or cap < 1):
-            raise ValueError(f"{name} must be a positive int or None, got {cap!r}")
+        check_positive_int(name, cap, optional=True)
     labels = torch.as_tensor(labels)
     if labels.dim() != 2:
         raise ValueError(f"labels must have shape [n, tasks], got {tuple(labels.shape)}")
@@ -353,12 +353,10 @@ def _to(batch, device):
 
 
 def _check_protocol(epochs, lr, batch_size, split) -> None:
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    check_positive_int("epochs", epochs)
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    check_positive_int("batch_size", batch_size)
     missing = {"train", "valid", "test"} - set(split)
     if missing:
         raise ValueError(f"split lacks {sorted(missing)} (keys must be 'train', 'valid', 'test')")

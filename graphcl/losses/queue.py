@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from graphcl.losses._checks import check_embeddings, check_negatives, check_pair, check_positive
+from graphcl.utils.checks import check_positive_int
 
 
 class MomentumQueue(nn.Module):
@@ -29,8 +30,7 @@ class MomentumQueue(nn.Module):
     def __init__(self, size: int, dim: int) -> None:
         super().__init__()
         for name, value in (("size", size), ("dim", dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, value)
         self.size = size
         self.dim = dim
         self.register_buffer("keys", torch.zeros(size, dim))

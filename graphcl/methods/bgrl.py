@@ -24,6 +24,7 @@ from graphcl.methods.byol import (
     prediction_head,
     reset_module,
 )
+from graphcl.utils.checks import check_positive_int
 from graphcl.utils.modes import evaluation_mode
 
 
@@ -41,10 +42,8 @@ class _Bootstrap(nn.Module):
         channels = getattr(encoder, "out_channels", None)
         if not isinstance(channels, int):
             raise TypeError("encoder must expose an int attribute out_channels")
-        if not isinstance(hidden_channels, int) or hidden_channels < 1:
-            raise ValueError(f"hidden_channels must be a positive int, got {hidden_channels!r}")
-        if total_steps is not None and (not isinstance(total_steps, int) or total_steps < 1):
-            raise ValueError(f"total_steps must be a positive int or None, got {total_steps!r}")
+        check_positive_int("hidden_channels", hidden_channels)
+        check_positive_int("total_steps", total_steps, optional=True)
         self.momentum = check_momentum(momentum)
         self.total_steps = total_steps
         self.encoder = encoder

@@ -35,6 +35,7 @@ from torch_geometric.data import Data
 from graphcl.nn.gcn import SparsePair, normalized_adjacency
 from graphcl.nn.hierarchical_gcn import (CoarseningHierarchy, HierarchicalGCN, coarsening_hierarchy,
                                          sparse_aware_dropout)
+from graphcl.utils.checks import check_positive_int
 from graphcl.utils.modes import evaluation_mode
 
 __all__ = ["CG3", "CG3Result", "train_cg3", "label_rate_split", "with_split", "cross_view_contrast",
@@ -172,8 +173,7 @@ class CG3(nn.Module):
 
         for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
                             ("hierarchical_hidden_channels", hierarchical_hidden_channels)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+            check_positive_int(name, value)
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}.")
         if not 0.0 <= p < 1.0:
@@ -381,10 +381,8 @@ def train_cg3(model: CG3, data: Data, epochs: int = 1000, lr: float = 0.01, weig
     from graphcl.utils import progress as progress_bar
     from graphcl.utils import resolve_device
 
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
-    if patience is not None and (not isinstance(patience, int) or patience < 1):
-        raise ValueError(f"patience must be a positive integer or None, got {patience!r}.")
+    check_positive_int("epochs", epochs)
+    check_positive_int("patience", patience, optional=True)
     for name in ("y", "train_mask", "val_mask", "test_mask"):
         if getattr(data, name, None) is None:
             raise ValueError(f"train_cg3 needs data.{name}.")

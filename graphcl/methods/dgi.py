@@ -22,6 +22,7 @@ from torch_geometric.data import Data
 from graphcl.nn.discriminator import BilinearDiscriminator
 from graphcl.nn.gcn import GCNEncoder
 from graphcl.nn.readout import readout_name, resolve_readout
+from graphcl.utils.checks import check_positive_int
 from graphcl.utils.modes import evaluation_mode
 
 ScoreLoss = Callable[[Tensor, Tensor], Tensor]
@@ -203,10 +204,8 @@ def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: flo
     """
     from graphcl.utils import progress as progress_bar
 
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
-        raise ValueError(f"patience must be a positive integer or None, got {patience!r}")
+    check_positive_int("epochs", epochs)
+    check_positive_int("patience", patience, optional=True)
     if not (lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be a finite number > 0, got {lr}")
     if weight_decay < 0:

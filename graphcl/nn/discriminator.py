@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from graphcl.utils.checks import check_positive_int
+
 
 class BilinearDiscriminator(nn.Module):
     r"""Scores (node, summary) pairs with :math:`h_i^\top W s + b`; returns logits (no sigmoid).
@@ -22,8 +24,7 @@ class BilinearDiscriminator(nn.Module):
 
     def __init__(self, hidden_channels: int) -> None:
         super().__init__()
-        if isinstance(hidden_channels, bool) or not isinstance(hidden_channels, int) or hidden_channels < 1:
-            raise ValueError(f"hidden_channels must be a positive integer, got {hidden_channels!r}")
+        check_positive_int("hidden_channels", hidden_channels)
         self.hidden_channels = hidden_channels
         self.weight = nn.Parameter(torch.empty(hidden_channels, hidden_channels))
         self.bias = nn.Parameter(torch.empty(1))

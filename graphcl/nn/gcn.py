@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from graphcl.nn.output import EncoderOutput
+from graphcl.utils.checks import check_positive_int
 
 # Features at most this dense are multiplied in CSR form (bag-of-words citation features are ~1%).
 SPARSE_FEATURE_DENSITY = 0.1
@@ -161,8 +162,7 @@ class GCNEncoder(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
                             ("num_layers", num_layers)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, value)
         if sparse_features not in (True, False, "auto"):
             raise ValueError(f"sparse_features must be True, False or 'auto', got {sparse_features!r}")
         self.in_channels = in_channels

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import GINConv, global_add_pool, global_max_pool, global_mean_pool
 
 from graphcl.nn.output import EncoderOutput
+from graphcl.utils.checks import check_positive_int
 
 _POOLINGS: dict[str, Callable[..., Tensor]] = {
     "sum": global_add_pool,
@@ -57,8 +58,7 @@ class GINEncoder(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
                             ("num_layers", num_layers)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            check_positive_int(name, value)
         if pooling not in _POOLINGS:
             raise ValueError(f"pooling must be one of {sorted(_POOLINGS)}, got {pooling!r}")
         self.in_channels = in_channels

@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from graphcl.utils.checks import check_positive_int
+
 __all__ = [
     "CoarseningHierarchy",
     "HierarchicalGCN",
@@ -243,8 +245,7 @@ def coarsening_hierarchy(edge_index: Tensor, num_nodes: int, num_levels: int = 4
     """
     import scipy.sparse as sp
 
-    if not isinstance(num_levels, int) or num_levels < 1:
-        raise ValueError(f"num_levels must be a positive integer, got {num_levels!r}.")
+    check_positive_int("num_levels", num_levels)
     if num_nodes < 1:
         raise ValueError("Cannot coarsen an empty graph (num_nodes = 0).")
     edge_index = torch.as_tensor(edge_index)
@@ -350,8 +351,7 @@ class HierarchicalGCN(nn.Module):
         for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
                             ("out_channels", out_channels), ("num_levels", num_levels),
                             ("num_channels", num_channels), ("max_node_weight", max_node_weight)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+            check_positive_int(name, value)
         if not isinstance(node_weight_channels, int) or node_weight_channels < 0:
             raise ValueError(f"node_weight_channels must be a non-negative integer, got {node_weight_channels!r}.")
         if not 0.0 <= p < 1.0:

@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import GINEConv, global_add_pool, global_max_pool, global_mean_pool
 
 from graphcl.nn.output import EncoderOutput
+from graphcl.utils.checks import check_positive_int
 
 JUMPING_KNOWLEDGE = ("last", "concat", "sum", "max")
 POOLING = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_pool}
@@ -56,10 +57,8 @@ class MoleculeGINEncoder(nn.Module):
         super().__init__()
         from ogb.graphproppred.mol_encoder import AtomEncoder, BondEncoder
 
-        if not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(f"num_layers must be a positive int, got {num_layers!r}")
-        if not isinstance(hidden_channels, int) or hidden_channels < 1:
-            raise ValueError(f"hidden_channels must be a positive int, got {hidden_channels!r}")
+        check_positive_int("num_layers", num_layers)
+        check_positive_int("hidden_channels", hidden_channels)
         if not 0.0 <= p < 1.0:
             raise ValueError(f"dropout p must lie in [0, 1), got {p!r}")
         if jumping_knowledge not in JUMPING_KNOWLEDGE:

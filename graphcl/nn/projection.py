@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from graphcl.utils.checks import check_positive_int
+
 
 class ProjectionHead(nn.Module):
     r"""An MLP ``Linear -> [BatchNorm] -> ReLU -> ... -> Linear``.
@@ -26,8 +28,7 @@ class ProjectionHead(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
                             ("out_channels", out_channels), ("num_layers", num_layers)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, value)
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels
         self.out_channels = out_channels

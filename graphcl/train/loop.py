@@ -19,6 +19,7 @@ from torch import nn
 
 from graphcl.train.distributed import DistributedContext, setup_distributed, teardown_distributed
 from graphcl.utils import atomic_save, load_checkpoint, progress, resolve_device
+from graphcl.utils.checks import check_positive_int
 
 CHECKPOINT_NAME = "last.pt"
 CHECKPOINT_FORMAT = 1
@@ -179,10 +180,8 @@ def pretrain(
         raise TypeError(f"{type(method).__name__} has no loss(batch) method")
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if not (isinstance(checkpoint_every, int) and checkpoint_every >= 1):
-        raise ValueError(f"checkpoint_every must be a positive int, got {checkpoint_every!r}")
+    check_positive_int("batch_size", batch_size)
+    check_positive_int("checkpoint_every", checkpoint_every)
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
 

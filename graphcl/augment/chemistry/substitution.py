@@ -11,6 +11,7 @@ from torch_geometric.data import Batch, Data
 
 from graphcl.augment.chemistry.index import ApplicabilityIndex, RuleMatcher, build_applicability_index
 from graphcl.augment.chemistry.rules import Rule, as_rules, clean_product, raw_products
+from graphcl.utils.checks import check_positive_int
 
 
 def smiles_to_data(smiles: str) -> Data:
@@ -58,8 +59,7 @@ class SubstructureSubstitution:
 
     def __init__(self, rules: Sequence[Rule] | str | os.PathLike | None = None, k: int = 1,
                  generator: torch.Generator | None = None, max_products: int = 100) -> None:
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
+        check_positive_int("k", k)
         if max_products < 1:
             raise ValueError(f"max_products must be positive, got {max_products}")
         self.rules = as_rules(rules)
