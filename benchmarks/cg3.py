@@ -164,6 +164,17 @@ def summarize(path: str | Path) -> str:
                                                     if r["config"].get("patience") else "") for r in records}
         return " / ".join(sorted(budgets))
 
+    def paired_delta(records, reference):
+        """Mean ± std over seeds of (test accuracy - the reference run's, same seed and budget), and how
+        many seeds went down / up: differences between seeds are larger than between variants."""
+        by_seed = {(r["seed"], r["config"]["epochs"]): r["test_accuracy"] for r in reference}
+        deltas = [100 * (r["test_accuracy"] - by_seed[(r["seed"], r["config"]["epochs"])]) for r in records
+                  if (r["seed"], r["config"]["epochs"]) in by_seed]
+        if not deltas:
+            return "–"
+        down, up = sum(d < 0 for d in deltas), sum(d > 0 for d in deltas)
+        return "{:+.2f} ± {:.2f} ({} down, {} up)".format(*mean_std(deltas), down, up)
+
     def load(records):
         values = [r["environment"]["machine"].get("load_average", [float("nan")])[0] for r in records]
         values += [r["load_average_at_start"][0] for r in records if r.get("load_average_at_start")]
@@ -208,27 +219,32 @@ def summarize(path: str | Path) -> str:
     for (experiment, dataset, variant, rate), records in groups.items():
         if experiment != "ablation":
             continue
+        reference = groups.get(("ablation", dataset, "full", rate), [])
         rows.append([dataset, "all terms" if variant == "full" else f"without {variant[3:]}",
                      " ".join(str(r["seed"]) for r in records), accuracy(records),
+                     "" if variant == "full" else paired_delta(records, reference),
                      format_mean_std([r["valid_accuracy"] for r in records], scale=100),
                      format_mean_std([r["best_epoch"] for r in records], digits=0), config(records)])
     if any(k[0] == "ablation" for k in groups):
         lines += ["## Ablation (public split; each loss term switched off)", "",
-                  markdown_table(["dataset", "variant", "seeds", "test accuracy", "valid accuracy", "best epoch",
-                                  "budget"],
+                  "Δ: test accuracy minus the all-terms run of the same seed, mean ± std over seeds.", "",
+                  markdown_table(["dataset", "variant", "seeds", "test accuracy", "Δ vs all terms (paired)",
+                                  "valid accuracy", "best epoch", "budget"],
                                  sorted(rows, key=lambda r: (r[0], r[1] != "all terms", r[1])))]
     rows = []
     for (experiment, dataset, variant, rate), records in groups.items():
         if experiment != "sweep":
             continue
+        reference = groups.get(("sweep", dataset, "defaults", rate), [])
         rows.append([dataset, variant, " ".join(str(r["seed"]) for r in records),
                      format_mean_std([r["valid_accuracy"] for r in records], scale=100), accuracy(records),
+                     "" if variant == "defaults" else paired_delta(records, reference),
                      format_mean_std([r["best_epoch"] for r in records], digits=0), config(records)])
     if rows:
         lines += ["## Hyperparameter sweep (public split; one change at a time from the official values)", "",
                   "Choose on the validation column; the test column is shown only to report the chosen one.",
                   "", markdown_table(["dataset", "change", "seeds", "valid accuracy", "test accuracy",
-                                      "best epoch", "budget"],
+                                      "Δ test vs defaults (paired)", "best epoch", "budget"],
                                      sorted(rows, key=lambda r: (r[0], r[1] != "defaults", r[1])))]
     missing = [name for name in PUBLISHED if not any(k[1] == name for k in latest)]
     if missing:
