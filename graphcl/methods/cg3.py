@@ -287,8 +287,11 @@ class CG3(nn.Module):
                                                                  y[train_mask], self.temperature)
         if self.weights["generative"]:
             source, target = self.prepare(data).edge_pairs
-            pairs = torch.cat([torch.cat([local[source], global_[target]], dim=1),
-                               torch.cat([global_[source], local[target]], dim=1)], dim=0)
+            # index_select, not local[source]: its backward (index_add) sums in a fixed order, whereas
+            # advanced indexing accumulates in a thread-dependent order on a multi-core CPU
+            pairs = torch.cat([torch.cat([local.index_select(0, source), global_.index_select(0, target)], dim=1),
+                               torch.cat([global_.index_select(0, source), local.index_select(0, target)], dim=1)],
+                              dim=0)
             # -log sigmoid(s) = softplus(-s), summed over the two view orders as in the official code
             terms["generative"] = 2.0 * F.softplus(-self.edge_decoder(pairs)).mean()
         if self.weights["classification"]:

@@ -122,7 +122,8 @@ class DGI(nn.Module):
         batch = getattr(data, "batch", None)
         if batch is None:
             return self.readout(h)
-        return self.readout(h, batch)[batch]
+        # index_select's backward is deterministic on a multi-core CPU, unlike advanced indexing's
+        return self.readout(h, batch).index_select(0, batch)
 
     def real_and_corrupted(self, data: Data, generator: Optional[torch.Generator] = None
                            ) -> tuple[Tensor, Tensor, Tensor]:

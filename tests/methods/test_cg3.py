@@ -269,3 +269,27 @@ def test_precomputed_hierarchy_is_used_and_checked():
         model.prepare(data, coarsening_hierarchy(data.edge_index, data.num_nodes, num_levels=3))
     with pytest.raises(TypeError, match="CoarseningHierarchy"):
         model.prepare(data, hierarchy="not a hierarchy")
+
+
+def test_gradients_are_deterministic_on_two_threads():
+    # advanced indexing's backward accumulates in a thread-dependent order on a multi-core CPU; the
+    # generative loss gathers every edge's endpoints, so it must use an order-fixed gather
+    from torch_geometric.utils import erdos_renyi_graph
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        torch.manual_seed(0)
+        n = 3000
+        data = Data(x=torch.rand(n, 8), edge_index=erdos_renyi_graph(n, 0.004), y=torch.arange(n) % 3,
+                    train_mask=torch.arange(n) < 30)
+        model = CG3(8, 3, hidden_channels=8, hierarchical_hidden_channels=4, num_levels=1,
+                    unsupervised_weight=0.0, supervised_weight=0.0, classification_weight=0.0).eval()
+        grads = []
+        for _ in range(3):
+            model.zero_grad()
+            model.loss(data).backward()
+            grads.append([p.grad.clone() for p in model.parameters() if p.grad is not None])
+        assert all(torch.equal(a, b) for other in grads[1:] for a, b in zip(grads[0], other))
+    finally:
+        torch.set_num_threads(threads)
