@@ -183,7 +183,7 @@ def summarize(path: str | Path) -> str:
     lines = ["# CG3 on Planetoid", "",
              "Test accuracy (%) at the epoch of best validation accuracy, mean ± std over seeds. Published "
              "numbers from REFERENCE.md (unverified). Seconds per epoch include the per-epoch validation "
-             "pass (wall time on a shared 2-core machine; CPU s/epoch is this process's CPU time, one thread); "
+             "pass (wall time; CPU s/epoch is this process's CPU time summed over its torch threads); "
              "peak memory is the process's max RSS. Load avg: 1-minute load at the start and end of the runs "
              "(`load_average_at_start`, `environment.machine.load_average` in the JSON lines).", ""]
     rows = []
@@ -196,13 +196,15 @@ def summarize(path: str | Path) -> str:
         cpu = "{:.3f} ± {:.3f}".format(*mean_std(cpu)) if cpu else "–"
         rows.append([dataset, " ".join(str(r["seed"]) for r in records), accuracy(records),
                      f"{published} (unverified)" if published else "not listed",
+                     " ".join(sorted({str(r["environment"]["machine"].get("torch_threads", "?")) for r in records})),
                      f"{sec:.3f} ± {sec_std:.3f}", cpu, f"{max(r['peak_memory_mb'] for r in records):.0f}",
                      format_mean_std([r["best_epoch"] for r in records], digits=0),
                      format_mean_std([r["epochs_run"] for r in records], digits=0), config(records),
                      load(records)])
     if rows:
         lines += ["## Public split", "", markdown_table(
-            ["dataset", "seeds", "CG3 (ours)", "published", "s/epoch (wall)", "CPU s/epoch", "peak MB", "best epoch", "epochs run",
+            ["dataset", "seeds", "CG3 (ours)", "published", "threads", "s/epoch (wall)", "CPU s/epoch", "peak MB",
+             "best epoch", "epochs run",
              "budget", "load avg"], rows)]
     rows = []
     for (experiment, dataset, variant, rate), records in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][3] or 0)):
