@@ -362,9 +362,10 @@ def train_cg3(model: CG3, data: Data, epochs: int = 1000, lr: float = 0.01, weig
               hierarchy: CoarseningHierarchy | None = None, record_test: bool = False) -> CG3Result:
     """Train CG3 full-batch with Adam and keep the epoch with the best validation accuracy.
 
-    The test mask is read once, after training, at the chosen epoch (unless ``record_test``). With ``patience``, training stops
-    when validation accuracy has not improved for that many epochs. Randomness (initialisation, dropout)
-    comes from torch's global generator: seed it before calling (``graphcl.utils.seed_everything``).
+    The test mask is read once, after training, at the chosen epoch (and at every epoch with
+    ``record_test``, never for the choice). With ``patience``, training stops when validation accuracy has
+    not improved for that many epochs. Randomness (initialisation, dropout) comes from torch's global
+    generator: seed it before calling (``graphcl.utils.seed_everything``).
 
     Args:
         model (CG3): the model (trained in place; left at the best epoch).
