@@ -120,8 +120,8 @@ def run_one(args, data, experiment: str, dataset: str, seed: int, variant: str =
         "seconds_total": time.perf_counter() - started,
         # CPU seconds of this process per epoch: comparable across load levels, unlike wall time
         "cpu_seconds_per_epoch": (time.process_time() - cpu_started) / max(result.epochs_run, 1),
-        "load_average_at_start": load_at_start, "peak_memory_mb": peak_memory_mb(args.device
-                                                                                         if args.device != "auto" else None),
+        "load_average_at_start": load_at_start,
+        "peak_memory_mb": peak_memory_mb(args.device if args.device != "auto" else None),
         "environment": environment_info(),
         # validation accuracy and loss every 10 epochs, to show where the model was picked
         "curve": [{k: round(h[k], 4) for k in ("epoch", "loss", "valid_accuracy")}
@@ -207,7 +207,8 @@ def summarize(path: str | Path) -> str:
              "best epoch", "epochs run",
              "budget", "load avg"], rows)]
     rows = []
-    for (experiment, dataset, variant, rate), records in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][3] or 0)):
+    by_dataset_and_rate = sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][3] or 0))
+    for (experiment, dataset, variant, rate), records in by_dataset_and_rate:
         if experiment != "label_rate":
             continue
         rows.append([dataset, f"{100 * rate:g}%", records[0]["num_train"],
