@@ -14,6 +14,7 @@ validation accuracy next to test accuracy, so that a setting can be chosen on va
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def run_one(args, data, experiment: str, dataset: str, seed: int, variant: str =
     weights = {f"{name}_weight": 0.0 for name in LOSS_TERMS if variant == f"no_{name}"}
     model = CG3(data.num_features, int(data.y.max()) + 1, hidden_channels=hyper["hidden_channels"],
                 p=hyper["dropout"], **weights)
-    load_at_start = _load_average()
+    load_at_start = list(os.getloadavg())
     started, cpu_started = time.perf_counter(), time.process_time()
     result = train_cg3(model, data, epochs=args.epochs, lr=hyper["lr"], weight_decay=hyper["weight_decay"],
                        patience=args.patience, device=args.device, progress=not args.no_progress)
@@ -132,13 +133,6 @@ def run_one(args, data, experiment: str, dataset: str, seed: int, variant: str =
           f"test {100 * result.test_accuracy:.2f} (valid {100 * result.valid_accuracy:.2f} at epoch "
           f"{result.best_epoch}/{result.epochs_run}, {result.seconds_per_epoch:.3f} s/epoch)", flush=True)
     return record
-
-
-def _load_average() -> list[float] | None:
-    try:
-        return [float(v) for v in Path("/proc/loadavg").read_text().split()[:3]]
-    except (OSError, ValueError):
-        return None
 
 
 def _latest(records: list[dict]) -> dict[tuple, dict]:
