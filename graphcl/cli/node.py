@@ -29,14 +29,15 @@ def prepare_node_data(dataset: str, root: Optional[str] = None, normalize_featur
 
 
 def build_node_method(method: str, in_channels: int, hidden_channels: int, num_layers: int = 1,
-                      augmentation: str = "subgraph", p: float = 0.2):
+                      augmentation: str = "subgraph", p: float = 0.2, generator=None):
     """A :class:`~graphcl.methods.DGI` or :class:`~graphcl.methods.NodeGraphCL` with its paper's defaults."""
     from graphcl.methods import DGI, NodeGraphCL
 
     if method == "dgi":
-        return DGI(in_channels, hidden_channels, num_layers)
+        return DGI(in_channels, hidden_channels, num_layers, generator=generator)
     if method == "graphcl":
-        return NodeGraphCL(in_channels, hidden_channels, num_layers, augmentation=augmentation, p=p)
+        return NodeGraphCL(in_channels, hidden_channels, num_layers, augmentation=augmentation, p=p,
+                           generator=generator)
     raise ValueError(f"unknown method {method!r}; choose one of {list(NODE_METHODS)}")
 
 
@@ -69,13 +70,13 @@ def run_node_pretraining(method: str = "dgi", dataset: str = "Cora", seed: int =
         hidden_channels = default_hidden_channels(dataset)
     seed_everything(seed)
     data = prepare_node_data(dataset, root=root, normalize_features=normalize_features).to(torch_device)
-    model = build_node_method(method, data.num_features, hidden_channels, num_layers, augmentation, p)
+    model = build_node_method(method, data.num_features, hidden_channels, num_layers, augmentation, p,
+                              generator=make_generator(seed))
     model = model.to(torch_device)
     if torch_device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(torch_device)
     start = time.perf_counter()
-    training = train_full_batch(model, data, epochs=epochs, lr=lr, patience=patience,
-                                generator=make_generator(seed), progress=progress)
+    training = train_full_batch(model, data, epochs=epochs, lr=lr, patience=patience, progress=progress)
     train_seconds = time.perf_counter() - start
     start = time.perf_counter()
     embeddings = model.embed(data)

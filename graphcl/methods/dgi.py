@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -19,22 +20,17 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
+from graphcl.losses.binary_cross_entropy import bce_contrastive_loss
+from graphcl.methods.base import Method, encode, encoder_channels
 from graphcl.nn.discriminator import BilinearDiscriminator
 from graphcl.nn.gcn import GCNEncoder
 from graphcl.nn.readout import readout_name, resolve_readout
 from graphcl.utils.checks import check_positive_int
-from graphcl.utils.modes import evaluation_mode
 
 ScoreLoss = Callable[[Tensor, Tensor], Tensor]
 
 
-def _default_loss() -> ScoreLoss:
-    from graphcl.losses import bce_contrastive_loss
-
-    return bce_contrastive_loss
-
-
-def node_inputs(data: Data, in_channels: int) -> tuple[Tensor, Tensor]:
+def node_inputs(data: Data, in_channels: Optional[int] = None) -> tuple[Tensor, Tensor]:
     """``(x, edge_index)`` of a node-level graph, validated.
 
     Raises:
@@ -43,7 +39,7 @@ def node_inputs(data: Data, in_channels: int) -> tuple[Tensor, Tensor]:
     x = getattr(data, "x", None)
     if x is None:
         raise ValueError("the graph has no node features `x`")
-    if x.dim() != 2 or x.size(1) != in_channels:
+    if x.dim() != 2 or (in_channels is not None and x.size(1) != in_channels):
         raise ValueError(f"node features must have shape [num_nodes, {in_channels}], got {tuple(x.shape)}")
     if x.size(0) == 0:
         raise ValueError("the graph has no nodes")
@@ -76,46 +72,58 @@ def row_permutation(data: Data, generator: Optional[torch.Generator] = None) -> 
     return torch.argsort(keys)
 
 
-class DGI(nn.Module):
+class DGI(Method):
     r"""Deep Graph Infomax on one graph (or a batch of graphs, each with its own summary).
 
     Corruption is DGI's feature-row shuffle (that of :func:`graphcl.augment.shuffle_node_features`, drawn
-    by :func:`row_permutation`). The first GCN layer's linear map is row-wise, so the shuffle is applied to
+    by :func:`row_permutation`). Any node encoder works, as in PyG's ``DeepGraphInfomax``; with a
+    :class:`~graphcl.nn.GCNEncoder` the first layer's linear map is row-wise, so the shuffle is applied to
     its output, which gives the same values and gradients as encoding shuffled features at half the cost.
 
     Args:
-        in_channels (int): node feature size :math:`F`.
-        hidden_channels (int, optional): embedding size :math:`d`. (default: :obj:`512`)
-        num_layers (int, optional): GCN layers. (default: :obj:`1`)
+        encoder (nn.Module or int): a node encoder returning :class:`~graphcl.nn.EncoderOutput` with an
+            ``out_channels`` attribute, or the node feature size :math:`F` to build DGI's
+            :class:`~graphcl.nn.GCNEncoder` ``(F, hidden_channels, num_layers)``.
+        hidden_channels (int, optional): embedding size :math:`d` of the built GCN. (default: :obj:`512`)
+        num_layers (int, optional): GCN layers of the built GCN. (default: :obj:`1`)
         readout (str or callable, optional): summary function (see :func:`graphcl.nn.resolve_readout`).
             (default: :obj:`"sigmoid_mean"`)
         loss (callable, optional): ``loss(pos_logits, neg_logits) -> scalar``.
             (default: :func:`graphcl.losses.bce_contrastive_loss`)
+        generator (torch.Generator, optional): draws the corruption. (default: :obj:`None`)
 
     Shapes:
         - :meth:`loss`: ``data.x`` ``[N, F]``, ``data.edge_index`` ``[2, E]`` -> scalar
-        - :meth:`embed`: -> ``[N, d]``
+        - :meth:`embed`: -> ``[N, d]`` node embeddings
+
+    Example:
+        >>> from graphcl.nn import GINEncoder
+        >>> DGI(GINEncoder(1433, 512, num_layers=2))  # any node encoder  # doctest: +SKIP
     """
 
-    def __init__(self, in_channels: int, hidden_channels: int = 512, num_layers: int = 1,
-                 readout: str | Callable = "sigmoid_mean", loss: Optional[ScoreLoss] = None) -> None:
-        super().__init__()
-        self.encoder = GCNEncoder(in_channels, hidden_channels, num_layers)
+    embedding_level = "node"
+
+    def __init__(self, encoder: nn.Module | int, hidden_channels: int = 512, num_layers: int = 1,
+                 readout: str | Callable = "sigmoid_mean", loss: Optional[ScoreLoss] = None,
+                 generator: Optional[torch.Generator] = None) -> None:
+        super().__init__(generator)
+        if isinstance(encoder, numbers.Integral) and not isinstance(encoder, bool):
+            encoder = GCNEncoder(int(encoder), hidden_channels, num_layers)
+        channels = encoder_channels(encoder)
+        if loss is not None and not callable(loss):
+            raise TypeError("loss must be a callable (pos_logits, neg_logits) -> scalar")
+        self.encoder = encoder
         self.readout = resolve_readout(readout)
-        self.discriminator = BilinearDiscriminator(hidden_channels)
-        self.loss_fn = loss if loss is not None else _default_loss()
+        self.discriminator = BilinearDiscriminator(channels)
+        self.loss_fn = loss if loss is not None else bce_contrastive_loss
 
     @property
-    def in_channels(self) -> int:
-        return self.encoder.in_channels
+    def in_channels(self) -> Optional[int]:
+        return getattr(self.encoder, "in_channels", None)
 
     @property
     def hidden_channels(self) -> int:
-        return self.encoder.hidden_channels
-
-    def reset_parameters(self) -> None:
-        self.encoder.reset_parameters()
-        self.discriminator.reset_parameters()
+        return encoder_channels(self.encoder)
 
     def summary(self, h: Tensor, data: Data) -> Tensor:
         """One summary per node's graph: ``[1, d]`` for a single graph, ``[N, d]`` for a batch."""
@@ -125,36 +133,44 @@ class DGI(nn.Module):
         # index_select's backward is deterministic on a multi-core CPU, unlike advanced indexing's
         return self.readout(h, batch).index_select(0, batch)
 
-    def real_and_corrupted(self, data: Data, generator: Optional[torch.Generator] = None
-                           ) -> tuple[Tensor, Tensor, Tensor]:
-        """First-layer product ``XW`` and node embeddings of the real and the row-shuffled graph.
+    def _splits_first_layer(self) -> bool:
+        return callable(getattr(self.encoder, "project", None)) and callable(getattr(self.encoder, "propagate", None))
+
+    def real_and_corrupted(self, data: Data) -> tuple[Optional[Tensor], Tensor, Tensor]:
+        """First-layer product ``XW`` (``None`` for encoders that do not split it off) and the node
+        embeddings of the real and the row-shuffled graph.
 
         Shuffling the rows of ``XW`` equals shuffling the rows of ``X``, for half the feature work.
         """
         x, edge_index = node_inputs(data, self.in_channels)
-        perm = row_permutation(data, generator).to(x.device)
-        projected = self.encoder.project(x)
-        positive = self.encoder.propagate(projected, edge_index).node
-        negative = self.encoder.propagate(projected[perm], edge_index).node
-        return projected, positive, negative
+        perm = row_permutation(data, self.generator).to(x.device)
+        if self._splits_first_layer():
+            projected = self.encoder.project(x)
+            positive = self.encoder.propagate(projected, edge_index).node
+            negative = self.encoder.propagate(projected[perm], edge_index).node
+            return projected, positive, negative
+        corrupted = copy.copy(data)
+        corrupted.x = x[perm]
+        return None, encode(self.encoder, data).node, encode(self.encoder, corrupted).node
 
-    def loss(self, data: Data, generator: Optional[torch.Generator] = None) -> Tensor:
-        """DGI's loss on ``data``; ``generator`` draws the corruption."""
-        _, positive, negative = self.real_and_corrupted(data, generator)
+    def loss(self, data: Data) -> Tensor:
+        """DGI's loss on ``data``; the method's generator draws the corruption."""
+        _, positive, negative = self.real_and_corrupted(data)
         summary = self.summary(positive, data)
         return self.loss_fn(self.discriminator(positive, summary), self.discriminator(negative, summary))
 
-    @torch.no_grad()
-    def embed(self, data: Data) -> Tensor:
-        """Frozen node embeddings ``[N, d]`` (eval mode, no gradient)."""
-        x, edge_index = node_inputs(data, self.in_channels)
+    def embedding(self, data: Data) -> Tensor:
+        """Node embeddings ``[N, d]``."""
+        x, _ = node_inputs(data, self.in_channels)
         check_finite(x)
-        with evaluation_mode(self):
-            return self.encoder(x, edge_index).node.detach()
+        return encode(self.encoder, data).node
 
     def __repr__(self) -> str:
-        return (f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, "
-                f"num_layers={self.encoder.num_layers}, readout={readout_name(self.readout)!r})")
+        if isinstance(self.encoder, GCNEncoder):
+            return (f"{self.__class__.__name__}({self.encoder.in_channels}, {self.hidden_channels}, "
+                    f"num_layers={self.encoder.num_layers}, readout={readout_name(self.readout)!r})")
+        return (f"{self.__class__.__name__}(encoder={self.encoder!r}, "
+                f"readout={readout_name(self.readout)!r})")
 
 
 @dataclass
@@ -179,8 +195,7 @@ class TrainResult:
 
 
 def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: float = 0.001,
-                     weight_decay: float = 0.0, patience: Optional[int] = 20,
-                     generator: Optional[torch.Generator] = None, progress: bool = True,
+                     weight_decay: float = 0.0, patience: Optional[int] = 20, progress: bool = True,
                      optimizer: Optional[torch.optim.Optimizer] = None) -> TrainResult:
     """Train a node-level method on one full graph with Adam and early stopping, as DGI's official code.
 
@@ -189,14 +204,13 @@ def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: flo
     recorded weights are restored. The method and ``data`` must already be on the same device.
 
     Args:
-        method (nn.Module): with ``loss(data, generator=None)``.
+        method (Method): a node-level method (its randomness comes from its own generator).
         data (Data): the graph.
         epochs (int, optional): epoch cap. (default: :obj:`10000`)
         lr (float, optional): Adam learning rate. (default: :obj:`0.001`)
         weight_decay (float, optional): Adam weight decay. (default: :obj:`0.0`)
         patience (int, optional): epochs without improvement before stopping; ``None`` never stops early.
             (default: :obj:`20`)
-        generator (torch.Generator, optional): randomness of the method's corruptions/augmentations.
         progress (bool, optional): show a progress bar. (default: :obj:`True`)
         optimizer (torch.optim.Optimizer, optional): replaces the default Adam.
 
@@ -223,7 +237,7 @@ def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: flo
     method.train()
     for epoch in bar:
         optimizer.zero_grad(set_to_none=True)
-        loss = method.loss(data, generator=generator)
+        loss = method.loss(data)
         value = float(loss.detach())
         if not math.isfinite(value):
             raise FloatingPointError(f"the loss became {value} at epoch {epoch}")

@@ -16,10 +16,13 @@ import weakref
 from typing import Callable, Optional
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from torch_geometric.data import Data
 
+from graphcl import augment
+from graphcl.methods.base import encode
 from graphcl.methods.dgi import DGI, ScoreLoss, node_inputs
+from graphcl.nn.gcn import GCNEncoder
 from graphcl.nn.readout import readout_name
 
 Augmentation = Callable[[Data, Optional[torch.Generator]], Data]
@@ -33,8 +36,6 @@ def make_node_augmentation(name: str, p: float = 0.2) -> Augmentation:
 
     Attribute masking zeroes the masked rows (as the official citation code does).
     """
-    from graphcl import augment
-
     functions = {"subgraph": augment.sample_subgraph, "node_drop": augment.drop_nodes,
                  "edge_perturb": augment.perturb_edges, "attr_mask": augment.mask_attributes,
                  "edge_drop": augment.drop_edges}
@@ -54,7 +55,7 @@ class NodeGraphCL(DGI):
     r"""GraphCL's node-level objective: DGI with two augmented summaries.
 
     Args:
-        in_channels (int): node feature size :math:`F`.
+        encoder (nn.Module or int): a node encoder, or the node feature size :math:`F` for DGI's GCN.
         hidden_channels (int, optional): embedding size :math:`d`. (default: :obj:`512`)
         num_layers (int, optional): GCN layers. (default: :obj:`1`)
         augmentation (str or callable, optional): a name of :data:`NODE_AUGMENTATIONS` or a function
@@ -65,16 +66,20 @@ class NodeGraphCL(DGI):
         readout (str or callable, optional): summary function. (default: :obj:`"sigmoid_mean"`)
         loss (callable, optional): ``loss(pos_logits, neg_logits) -> scalar``.
             (default: :func:`graphcl.losses.bce_contrastive_loss`)
+        generator (torch.Generator, optional): draws the views and the feature shuffle. (default: ``None``)
+
+    The encoder may be any node encoder (see :class:`~graphcl.methods.DGI`); an int builds DGI's GCN.
 
     Shapes:
         - :meth:`loss`: ``data.x`` ``[N, F]``, ``data.edge_index`` ``[2, E]`` -> scalar
         - :meth:`embed`: -> ``[N, d]``
     """
 
-    def __init__(self, in_channels: int, hidden_channels: int = 512, num_layers: int = 1,
+    def __init__(self, encoder: nn.Module | int, hidden_channels: int = 512, num_layers: int = 1,
                  augmentation: str | Augmentation = "subgraph", p: float = 0.2, resample_views: bool = False,
-                 readout: str | Callable = "sigmoid_mean", loss: Optional[ScoreLoss] = None) -> None:
-        super().__init__(in_channels, hidden_channels, num_layers, readout=readout, loss=loss)
+                 readout: str | Callable = "sigmoid_mean", loss: Optional[ScoreLoss] = None,
+                 generator: Optional[torch.Generator] = None) -> None:
+        super().__init__(encoder, hidden_channels, num_layers, readout=readout, loss=loss, generator=generator)
         if isinstance(augmentation, str):
             augmentation = make_node_augmentation(augmentation, p)
         elif not callable(augmentation):
@@ -87,12 +92,12 @@ class NodeGraphCL(DGI):
         super().reset_parameters()
         self._views = None
 
-    def views(self, data: Data, generator: Optional[torch.Generator] = None) -> tuple[Data, Data]:
+    def views(self, data: Data) -> tuple[Data, Data]:
         """The two augmented views of ``data`` (drawn once per graph unless ``resample_views``)."""
         if not self.resample_views and self._views is not None and self._views[0]() is data:
             return self._views[1], self._views[2]
-        first = self.augmentation(data, generator)
-        second = self.augmentation(data, generator)
+        first = self.augmentation(data, self.generator)
+        second = self.augmentation(data, self.generator)
         for view in (first, second):
             if view.num_nodes == 0:
                 raise ValueError("an augmented view has no nodes; lower the augmentation strength")
@@ -100,20 +105,20 @@ class NodeGraphCL(DGI):
             self._views = (weakref.ref(data), first, second)
         return first, second
 
-    def _view_summary(self, view: Data, data: Data, projected: Tensor) -> Tensor:
-        if view.x is data.x:  # same features (edge augmentations): reuse the first layer's product
+    def _view_summary(self, view: Data, data: Data, projected: Optional[Tensor]) -> Tensor:
+        if projected is not None and view.x is data.x:  # edge augmentations: reuse the first layer's product
             h = self.encoder.propagate(projected, view.edge_index).node
         else:
-            h = self.encoder(view.x, view.edge_index).node
+            h = encode(self.encoder, view).node
         return self.readout(h)
 
-    def loss(self, data: Data, generator: Optional[torch.Generator] = None) -> Tensor:
-        """The objective on one graph; ``generator`` draws the views (once) and the feature shuffle."""
+    def loss(self, data: Data) -> Tensor:
+        """The objective on one graph; the method's generator draws the views (once) and the shuffle."""
         if getattr(data, "batch", None) is not None and int(data.batch.max()) > 0:
             raise ValueError("NodeGraphCL works on one graph; got a batch of several graphs")
         node_inputs(data, self.in_channels)
-        first, second = self.views(data, generator)
-        projected, positive, negative = self.real_and_corrupted(data, generator)
+        first, second = self.views(data)
+        projected, positive, negative = self.real_and_corrupted(data)
         summary_1 = self._view_summary(first, data, projected)
         summary_2 = self._view_summary(second, data, projected)
         pos_logits = self.discriminator(positive, summary_1) + self.discriminator(positive, summary_2)
@@ -122,8 +127,9 @@ class NodeGraphCL(DGI):
 
     def __repr__(self) -> str:
         name = getattr(self.augmentation, "__name__", type(self.augmentation).__name__)
-        return (f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, "
-                f"num_layers={self.encoder.num_layers}, augmentation={name}, "
+        encoder = (f"{self.encoder.in_channels}, {self.hidden_channels}, num_layers={self.encoder.num_layers}"
+                   if isinstance(self.encoder, GCNEncoder) else f"encoder={self.encoder!r}")
+        return (f"{self.__class__.__name__}({encoder}, augmentation={name}, "
                 f"readout={readout_name(self.readout)!r})")
 
     def __getstate__(self) -> dict:

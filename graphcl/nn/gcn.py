@@ -16,6 +16,7 @@ from typing import Any, Callable, NamedTuple
 
 import torch
 from torch import Tensor, nn
+from torch_geometric.data import Data
 
 from graphcl.nn.output import EncoderOutput
 from graphcl.utils.checks import check_positive_int
@@ -112,6 +113,17 @@ def normalized_adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor
         warnings.simplefilter("ignore", UserWarning)  # "sparse invariant checks are implicitly disabled"
         adjacency = torch.sparse_coo_tensor(index.flip(0), weight, (num_nodes, num_nodes))
     return SparsePair.from_tensor(adjacency)
+
+
+def _node_inputs(data: Data) -> tuple[Tensor, Tensor, Tensor | None]:
+    """``(x, edge_index, edge_weight)`` of a graph; a graph without edges gets an empty ``edge_index``."""
+    x = getattr(data, "x", None)
+    if x is None:
+        raise ValueError("the graph has no node features `x`")
+    edge_index = getattr(data, "edge_index", None)
+    if edge_index is None:
+        edge_index = torch.empty(2, 0, dtype=torch.long, device=x.device)
+    return x, edge_index, getattr(data, "edge_weight", None)
 
 
 def _check_graph(x: Tensor, edge_index: Tensor, in_channels: int) -> None:
@@ -249,8 +261,15 @@ class GCNEncoder(nn.Module):
             h = self.activations[layer](adjacency @ h + self.biases[layer])
         return EncoderOutput(node=h, graph=None)
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> EncoderOutput:
-        """Encode the nodes of a graph (or of a batch of graphs, whose edges never cross graphs)."""
+    def forward(self, x: Tensor | Data, edge_index: Tensor | None = None,
+                edge_weight: Tensor | None = None) -> EncoderOutput:
+        """Encode the nodes of a graph (or of a batch of graphs, whose edges never cross graphs).
+
+        Takes ``(x, edge_index[, edge_weight])`` or a :class:`~torch_geometric.data.Data` holding them (the
+        form :class:`graphcl.methods.Method` calls encoders with).
+        """
+        if isinstance(x, Data):
+            x, edge_index, edge_weight = _node_inputs(x)
         _check_graph(x, edge_index, self.in_channels)
         return self.propagate(self.project(x), edge_index, edge_weight)
 

@@ -9,6 +9,7 @@ from torch_geometric.utils import stochastic_blockmodel_graph
 from graphcl.losses import bce_contrastive_loss, jensen_shannon_loss
 from graphcl.methods import DGI, train_full_batch
 from graphcl.methods.dgi import row_permutation
+from graphcl.nn import GINEncoder
 
 
 def sbm_graph(seed=0, blocks=(30, 30, 30), num_features=24):
@@ -26,8 +27,8 @@ def sbm_graph(seed=0, blocks=(30, 30, 30), num_features=24):
 def test_loss_is_dgi_with_shuffled_features():
     torch.manual_seed(0)
     data = sbm_graph()
-    model = DGI(24, 16)
-    loss = model.loss(data, generator=torch.Generator().manual_seed(5))
+    model = DGI(24, 16, generator=torch.Generator().manual_seed(5))
+    loss = model.loss(data)
     perm = torch.randperm(data.num_nodes, generator=torch.Generator().manual_seed(5))
     positive = model.encoder(data.x, data.edge_index).node
     negative = model.encoder(data.x[perm], data.edge_index).node
@@ -42,9 +43,8 @@ def test_loss_is_dgi_with_shuffled_features():
 def test_loss_decreases_on_sbm_graph():
     torch.manual_seed(0)
     data = sbm_graph()
-    model = DGI(24, 32)
-    result = train_full_batch(model, data, epochs=40, lr=0.01, patience=None,
-                              generator=torch.Generator().manual_seed(0), progress=False)
+    model = DGI(24, 32, generator=torch.Generator().manual_seed(0))
+    result = train_full_batch(model, data, epochs=40, lr=0.01, patience=None, progress=False)
     assert result.epochs == 40 and not result.stopped_early
     assert result.losses[0] == pytest.approx(math.log(2), abs=0.05)
     assert min(result.losses[-5:]) < 0.5 * result.losses[0]
@@ -61,9 +61,8 @@ def test_embed_is_frozen_and_shaped():
 def test_same_seed_same_numbers():
     def run():
         torch.manual_seed(3)
-        model = DGI(24, 16)
-        result = train_full_batch(model, sbm_graph(), epochs=15, patience=None,
-                                  generator=torch.Generator().manual_seed(3), progress=False)
+        model = DGI(24, 16, generator=torch.Generator().manual_seed(3))
+        result = train_full_batch(model, sbm_graph(), epochs=15, patience=None, progress=False)
         return result.losses, model.embed(sbm_graph())
 
     (losses_a, z_a), (losses_b, z_b) = run(), run()
@@ -79,7 +78,7 @@ class ScriptedLoss(nn.Module):
         self.weight = nn.Parameter(torch.zeros(1))
         self.calls = 0
 
-    def loss(self, data, generator=None):
+    def loss(self, data):
         value = self.values[self.calls]
         self.calls += 1
         return (self.weight - self.weight.detach()).sum() + value + 0 * self.weight.sum()
@@ -127,3 +126,24 @@ def test_bad_inputs():
         model.embed(data)
     with pytest.raises(ValueError):
         train_full_batch(model, sbm_graph(), epochs=0, progress=False)
+
+
+def test_any_node_encoder_gives_the_dgi_loss():
+    """DGI with a GIN encoder: the loss is BCE of the bilinear scores of real vs row-shuffled nodes."""
+    torch.manual_seed(0)
+    data = sbm_graph()
+    encoder = GINEncoder(24, 16, num_layers=2)
+    model = DGI(encoder, generator=torch.Generator().manual_seed(5))
+    loss = model.loss(data)
+    perm = torch.randperm(data.num_nodes, generator=torch.Generator().manual_seed(5))
+    positive = encoder(data).node
+    negative = encoder(Data(x=data.x[perm], edge_index=data.edge_index)).node
+    summary = torch.sigmoid(positive.mean(0))
+    weight, bias = model.discriminator.weight, model.discriminator.bias
+    pos = torch.stack([h @ weight @ summary for h in positive]) + bias
+    neg = torch.stack([h @ weight @ summary for h in negative]) + bias
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(
+        torch.cat([pos, neg]), torch.cat([torch.ones(90), torch.zeros(90)]))
+    torch.testing.assert_close(loss, expected)
+    assert model.embed(data).shape == (90, encoder.out_channels)
+    assert model.config["encoder"]["class"] == "GINEncoder"
