@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Data
+
+from graphcl.augment import _collation
 
 
 @dataclass
@@ -61,7 +63,8 @@ def check_data(data) -> None:
 
 
 def is_batch(data: Data) -> bool:
-    return isinstance(data, Batch) and hasattr(data, "_slice_dict") and "ptr" in data
+    """Whether ``data`` is a collated :class:`~torch_geometric.data.Batch` (several graphs, ``ptr``)."""
+    return _collation.is_collated(data) and "ptr" in data
 
 
 def has_edges(data: Data) -> bool:
@@ -244,7 +247,7 @@ def field_levels(data: Data) -> tuple[list[str], list[str]]:
     num_edges = data.edge_index.size(1) if has_edges(data) else -1
     batched = is_batch(data)
     if batched:
-        slices = data._slice_dict
+        slices = _collation.slices(data)
         ptr = data.ptr.cpu()
         graph_slices = torch.arange(ptr.numel())
         edge_slices = slices["edge_index"].cpu() if "edge_index" in slices else None
@@ -297,9 +300,7 @@ def _node_index_keys(data: Data) -> list[str]:
 
 def new_like(data: Data) -> Data:
     """A shallow copy whose store can be changed without touching ``data``."""
-    out = copy.copy(data)
-    out._store.__dict__.pop("_cached_attr", None)
-    return out
+    return copy.copy(data)
 
 
 def select_nodes(data: Data, info: GraphLayout, keep: Tensor) -> Data:
@@ -374,24 +375,25 @@ def set_edges(data: Data, info: GraphLayout, edge_keep: Tensor, new_edges: Tenso
 def _finish(out: Data, data: Data, info: GraphLayout, node_counts: Tensor | None, edge_counts: Tensor | None,
             num_nodes: int, nkeys: list[str], ekeys: list[str]) -> None:
     """Update node counts and, for a batch, ``ptr`` and the collation slices used by ``to_data_list``."""
-    if node_counts is not None and "num_nodes" in data._store:
+    if node_counts is not None and "num_nodes" in data:
         out.num_nodes = num_nodes
     if not info.is_batch:
         return
-    slice_dict = dict(data._slice_dict)
-    inc_dict = dict(data._inc_dict)
+    slice_dict = _collation.slices(data)
+    inc_dict = _collation.increments(data)
+    stored = _collation.stored_num_nodes(data)
     if node_counts is not None:
         ptr = torch.zeros(info.num_graphs + 1, dtype=torch.long, device=node_counts.device)
         torch.cumsum(node_counts, 0, out=ptr[1:])
         out.ptr = ptr
-        cpu_ptr = ptr.to(data._slice_dict.get("edge_index", ptr).device)
+        cpu_ptr = ptr.to(slice_dict.get("edge_index", ptr).device)
         for key in nkeys:
             if key in slice_dict:
                 slice_dict[key] = cpu_ptr
         if "edge_index" in inc_dict:
             inc_dict["edge_index"] = cpu_ptr[:-1]
-        if "_num_nodes" in data._store.__dict__:
-            out._store._num_nodes = node_counts.tolist()
+        if stored is not None:
+            stored = node_counts.tolist()
     if edge_counts is not None and "edge_index" in slice_dict:
         device = slice_dict["edge_index"].device
         edge_slices = torch.zeros(info.num_graphs + 1, dtype=torch.long, device=device)
@@ -400,8 +402,7 @@ def _finish(out: Data, data: Data, info: GraphLayout, node_counts: Tensor | None
         for key in ekeys:
             if key in slice_dict:
                 slice_dict[key] = edge_slices
-    out._slice_dict = slice_dict
-    out._inc_dict = inc_dict
+    _collation.set_collation(out, slice_dict, inc_dict, info.num_graphs, stored)
 
 
 def undirected_pairs(edge_index: Tensor, num_nodes: int) -> tuple[Tensor, Tensor, bool]:
@@ -445,3 +446,210 @@ def check_finite_features(data: Data, keys: tuple[str, ...]) -> None:
         value = data[key]
         if value.is_floating_point() and bool(torch.isnan(value).any()):
             raise ValueError(f"field {key!r} contains NaN values")
+
+
+def check_graph_mask(graph_mask: Tensor | None, info: GraphLayout) -> Tensor | None:
+    """Validate the boolean mask of the graphs an augmentation may touch (shape ``[B]``; ``None``: all)."""
+    if graph_mask is None:
+        return None
+    if not isinstance(graph_mask, Tensor) or graph_mask.dtype != torch.bool:
+        raise TypeError(f"graph_mask must be a boolean tensor, got {type(graph_mask).__name__}"
+                        + (f" of dtype {graph_mask.dtype}" if isinstance(graph_mask, Tensor) else ""))
+    if tuple(graph_mask.shape) != (info.num_graphs,):
+        raise ValueError(f"graph_mask must have shape [{info.num_graphs}] (one entry per graph), "
+                         f"got {tuple(graph_mask.shape)}")
+    return graph_mask.to(info.node_graph.device)
+
+
+def only_in(graph_mask: Tensor | None, per_graph: Tensor) -> Tensor:
+    """``per_graph`` (shape ``[B]``) where ``graph_mask`` holds, zero elsewhere."""
+    if graph_mask is None:
+        return per_graph
+    return torch.where(graph_mask, per_graph, torch.zeros_like(per_graph))
+
+
+def graph_keys(data: Data) -> list[str]:
+    """Fields of a collated batch holding one entry per graph (``y``, ``smiles``...), tensors or lists."""
+    if not is_batch(data):
+        return []
+    nkeys, ekeys = field_levels(data)
+    graph_slices = torch.arange(data.ptr.numel())
+    skip = set(nkeys) | set(ekeys) | {"edge_index"}
+    return [key for key, s in _collation.slices(data).items()
+            if key not in skip and key in data and torch.equal(s.cpu(), graph_slices)]
+
+
+def _pick(values, index: Tensor):
+    """Entries ``index`` of a per-graph list (non-tensor fields such as SMILES strings)."""
+    return [values[i] for i in index.tolist()]
+
+
+def _check_splittable(data: Data, nkeys: list[str], ekeys: list[str], gkeys: list[str]) -> None:
+    others = _node_index_keys(data)
+    if others:
+        raise ValueError(f"cannot split a batch holding other node-index fields {others} per graph")
+    known = set(nkeys) | set(ekeys) | set(gkeys) | {"edge_index"}
+    unknown = [key for key in _collation.slices(data) if key not in known]
+    if unknown:
+        raise ValueError(f"cannot split fields {unknown} per graph: they are neither node-, edge- nor "
+                         "graph-level")
+
+
+def select_graphs(data: Data, info: GraphLayout, graph_mask: Tensor) -> Data:
+    """The collated sub-batch of the graphs where ``graph_mask`` (shape ``[B]``) holds, in their order.
+
+    Node-, edge- and graph-level fields are subset and ``edge_index`` renumbered with tensor operations;
+    the result separates with :meth:`~torch_geometric.data.Batch.to_data_list` like ``data``.
+    """
+    if not info.is_batch:
+        raise ValueError("select_graphs needs a Batch built by Batch.from_data_list")
+    nkeys, ekeys = field_levels(data)
+    gkeys = graph_keys(data)
+    _check_splittable(data, nkeys, ekeys, gkeys)
+    selected = graph_mask.nonzero().flatten()
+    num_selected = selected.numel()
+    new_graph = torch.cumsum(graph_mask.long(), 0) - 1
+    node_keep = graph_mask[info.node_graph]
+    kept = node_keep.nonzero().flatten()
+    out = new_like(data)
+    for key in nkeys:
+        out[key] = data[key].index_select(0, kept)
+    if "batch" in nkeys:
+        out.batch = new_graph[out.batch]
+    if has_edges(data):
+        new_index = torch.cumsum(node_keep.long(), 0) - 1
+        kept_edges = graph_mask[info.edge_graph].nonzero().flatten()
+        out.edge_index = new_index[data.edge_index.index_select(1, kept_edges)]
+        for key in ekeys:
+            out[key] = data[key].index_select(0, kept_edges)
+    for key in gkeys:
+        value = data[key]
+        out[key] = value.index_select(0, selected.to(value.device)) if isinstance(value, Tensor) \
+            else _pick(value, selected)
+    node_counts = info.node_counts[selected]
+    ptr = torch.zeros(num_selected + 1, dtype=torch.long, device=node_counts.device)
+    torch.cumsum(node_counts, 0, out=ptr[1:])
+    out.ptr = ptr
+    slice_dict = _collation.slices(data)
+    inc_dict = _collation.increments(data)
+    cpu_ptr = ptr.cpu()
+    edge_slices = torch.zeros(num_selected + 1, dtype=torch.long)
+    torch.cumsum(info.edge_counts[selected].cpu(), 0, out=edge_slices[1:])
+    cpu_selected = selected.cpu()
+    for key in slice_dict:
+        if key in gkeys:
+            slice_dict[key] = torch.arange(num_selected + 1)
+        elif key in ekeys or key == "edge_index":
+            slice_dict[key] = edge_slices
+        else:
+            slice_dict[key] = cpu_ptr
+        inc = inc_dict.get(key)
+        if isinstance(inc, Tensor):
+            inc_dict[key] = cpu_ptr[:-1] if key == "edge_index" else inc.index_select(0, cpu_selected.to(inc.device))
+    stored = _collation.stored_num_nodes(data)
+    if "num_nodes" in data:
+        out.num_nodes = int(kept.numel())
+    _collation.set_collation(out, slice_dict, inc_dict, num_selected,
+                             None if stored is None else node_counts.tolist())
+    return out
+
+
+def _merge_positions(first: Tensor, second: Tensor, num_groups: int) -> tuple[Tensor, Tensor]:
+    """Output positions of two group-labelled sequences merged in group order (stable)."""
+    if is_sorted(first) and is_sorted(second):
+        return grouped_positions(first, second, num_groups)
+    order = torch.argsort(torch.cat([first, second]), stable=True)
+    position = torch.empty_like(order)
+    position[order] = torch.arange(order.numel(), device=order.device)
+    return position[:first.numel()], position[first.numel():]
+
+
+def replace_graphs(data: Data, info: GraphLayout, graph_mask: Tensor, part: Data) -> Data:
+    """``data`` with the graphs where ``graph_mask`` holds replaced, in order, by the graphs of ``part``.
+
+    ``part`` is a collated batch (or a single graph when one graph is replaced) carrying the node- and
+    edge-level fields of ``data``; its graph-level fields replace those of the graphs it stands for, and
+    graph-level fields it lacks keep their old values. Everything is merged with index arithmetic, so the
+    graphs stay in their order and the result separates with
+    :meth:`~torch_geometric.data.Batch.to_data_list`.
+
+    Raises:
+        ValueError: when ``part`` holds another number of graphs, or lacks or reshapes a node/edge field.
+    """
+    if not info.is_batch:
+        raise ValueError("replace_graphs needs a Batch built by Batch.from_data_list")
+    check_data(part)
+    selected = graph_mask.nonzero().flatten()
+    part_info = layout(part, allow_empty=True)
+    if part_info.num_graphs != selected.numel():
+        raise ValueError(f"the augmentation returned {part_info.num_graphs} graphs for {selected.numel()} "
+                         "(it must return one graph per input graph, in order)")
+    nkeys, ekeys = field_levels(data)
+    gkeys = graph_keys(data)
+    _check_splittable(data, nkeys, ekeys, gkeys)
+    for key in [k for k in nkeys if k != "batch"] + ekeys:
+        value = part[key] if key in part else None
+        if not isinstance(value, Tensor) or value.shape[1:] != data[key].shape[1:] \
+                or value.size(0) != (part_info.num_nodes if key in nkeys else part_info.num_edges):
+            raise ValueError(f"the augmentation must return field {key!r} with rows of shape "
+                             f"{tuple(data[key].shape[1:])}, one per {'node' if key in nkeys else 'edge'}")
+    device = info.node_graph.device
+    kept = (~graph_mask[info.node_graph]).nonzero().flatten()
+    first_graph = info.node_graph[kept]
+    second_graph = selected[part_info.node_graph]
+    first, second = _merge_positions(first_graph, second_graph, info.num_graphs)
+    total = kept.numel() + part_info.num_nodes
+    out = new_like(data)
+    for key in nkeys:
+        if key == "batch":
+            continue
+        value, new = data[key], part[key]
+        merged = value.new_empty((total, *value.shape[1:]))
+        merged[first] = value.index_select(0, kept)
+        merged[second] = new.to(value.dtype)
+        out[key] = merged
+    if "batch" in data:
+        batch = torch.empty(total, dtype=torch.long, device=device)
+        batch[first] = first_graph
+        batch[second] = second_graph
+        out.batch = batch
+    node_counts = info.node_counts.clone()
+    node_counts[selected] = part_info.node_counts
+    edge_counts = None
+    if has_edges(data):
+        old_to_new = torch.full((info.num_nodes,), -1, dtype=torch.long, device=device)
+        old_to_new[kept] = first
+        kept_edges = (~graph_mask[info.edge_graph]).nonzero().flatten()
+        first_edges = info.edge_graph[kept_edges]
+        part_edges = part.edge_index if has_edges(part) else torch.zeros(2, 0, dtype=torch.long, device=device)
+        second_edges = selected[part_info.edge_graph]
+        efirst, esecond = _merge_positions(first_edges, second_edges, info.num_graphs)
+        edge_index = torch.empty((2, efirst.numel() + esecond.numel()), dtype=torch.long, device=device)
+        edge_index[:, efirst] = old_to_new[data.edge_index.index_select(1, kept_edges)]
+        edge_index[:, esecond] = second[part_edges]
+        out.edge_index = edge_index
+        for key in ekeys:
+            value = data[key]
+            merged = value.new_empty((edge_index.size(1), *value.shape[1:]))
+            merged[efirst] = value.index_select(0, kept_edges)
+            merged[esecond] = part[key].to(value.dtype)
+            out[key] = merged
+        edge_counts = info.edge_counts.clone()
+        edge_counts[selected] = part_info.edge_counts
+    for key in gkeys:
+        if key not in part:
+            continue
+        value, new = data[key], part[key]
+        if isinstance(value, Tensor):
+            if not isinstance(new, Tensor) or new.shape[1:] != value.shape[1:] or new.size(0) != selected.numel():
+                raise ValueError(f"the augmentation returned graph-level field {key!r} in another shape")
+            merged = value.clone()
+            merged[selected.to(value.device)] = new.to(value.dtype)
+        else:
+            new = [new] if isinstance(new, str) or not isinstance(new, (list, tuple)) else list(new)
+            merged = list(value)
+            for position, item in zip(selected.tolist(), new):
+                merged[position] = item
+        out[key] = merged
+    _finish(out, data, info, node_counts, edge_counts, total, [k for k in nkeys if k != "batch"], ekeys)
+    return out

@@ -7,8 +7,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import check_finite_features, check_ratio, choose_per_group, layout, new_like, randn
-from graphcl.augment._graph import share
+from graphcl.augment._graph import (check_finite_features, check_graph_mask, check_ratio, choose_per_group, layout,
+                                   new_like, only_in, randn, share)
 from graphcl.augment.base import Augmentation
 
 MASK_MODES = ("zero", "token", "gaussian")
@@ -24,7 +24,8 @@ def _check_mode(mode: str, mask_value) -> None:
 
 
 def mask_attributes(data: Data, p: float = 0.2, mode: str = "zero", mask_value: float | Tensor | None = None,
-                    generator: torch.Generator | None = None, key: str = "x") -> Data:
+                    generator: torch.Generator | None = None, key: str = "x",
+                    graph_mask: Tensor | None = None) -> Data:
     r"""Overwrite the features of a random share ``p`` of every graph's nodes.
 
     Each graph with :math:`n` nodes has :math:`\mathrm{round}(p\,n)` rows of ``data[key]`` replaced:
@@ -42,6 +43,8 @@ def mask_attributes(data: Data, p: float = 0.2, mode: str = "zero", mask_value: 
         mask_value (float or Tensor, optional): the token for ``mode="token"``. (default: :obj:`None`)
         generator (torch.Generator, optional): source of randomness. (default: :obj:`None`)
         key (str, optional): the node feature field to mask. (default: :obj:`"x"`)
+        graph_mask (Tensor, optional): boolean ``[B]``, the graphs to augment; the others come back
+            unchanged. (default: :obj:`None`, all graphs)
 
     Returns:
         A new object of the same type; only ``data[key]`` differs.
@@ -53,14 +56,15 @@ def mask_attributes(data: Data, p: float = 0.2, mode: str = "zero", mask_value: 
     p = check_ratio(p)
     _check_mode(mode, mask_value)
     info = layout(data)
+    graph_mask = check_graph_mask(graph_mask, info)
     check_finite_features(data, (key,))
     x = data[key]
     if x.size(0) != info.num_nodes:
         raise ValueError(f"field {key!r} has {x.size(0)} rows but the graph has {info.num_nodes} nodes")
     if mode == "gaussian" and not x.is_floating_point():
         raise TypeError(f"mode='gaussian' needs floating-point features, {key!r} has dtype {x.dtype}")
-    masked = choose_per_group(info.node_graph, info.num_graphs, share(info.node_counts, p), generator,
-                              info.node_counts)
+    masked = choose_per_group(info.node_graph, info.num_graphs, only_in(graph_mask, share(info.node_counts, p)),
+                              generator, info.node_counts)
     num_masked = int(masked.sum())
     if mode == "zero":
         fill = torch.zeros((), dtype=x.dtype, device=x.device)
@@ -100,6 +104,10 @@ class MaskAttributes(Augmentation):
     def forward(self, data: Data) -> Data:
         return mask_attributes(data, self.p, mode=self.mode, mask_value=self.mask_value,
                                generator=self.generator, key=self.key)
+
+    def _forward_graphs(self, data: Data, graph_mask: Tensor) -> Data:
+        return mask_attributes(data, self.p, mode=self.mode, mask_value=self.mask_value,
+                               generator=self.generator, key=self.key, graph_mask=graph_mask)
 
     def _extra_repr(self) -> str:
         extra = f"mode={self.mode!r}"

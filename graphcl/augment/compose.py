@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import torch
+from torch import Tensor
 from torch_geometric.data import Data
 
 from graphcl.augment._graph import check_data, new_like
-from graphcl.augment.base import Augmentation
+from graphcl.augment.base import Augmentation, apply_to_graphs
 
 
 def identity(data: Data) -> Data:
@@ -20,6 +21,9 @@ class Identity(Augmentation):
     """Transform form of :func:`identity`."""
 
     def forward(self, data: Data) -> Data:
+        return identity(data)
+
+    def _forward_graphs(self, data: Data, graph_mask: Tensor) -> Data:
         return identity(data)
 
 
@@ -41,6 +45,12 @@ class Compose(Augmentation):
         out = identity(data)
         for transform in self.transforms:
             out = transform(out)
+        return out
+
+    def _forward_graphs(self, data: Data, graph_mask: Tensor) -> Data:
+        out = identity(data)
+        for transform in self.transforms:
+            out = apply_to_graphs(transform, out, graph_mask)
         return out
 
     def __repr__(self) -> str:
@@ -83,6 +93,11 @@ class RandomChoice(Augmentation):
         index = int(torch.multinomial(self.probs, 1, generator=self.generator))
         self.last_choice = index
         return self.transforms[index](data)
+
+    def _forward_graphs(self, data: Data, graph_mask: Tensor) -> Data:
+        index = int(torch.multinomial(self.probs, 1, generator=self.generator))
+        self.last_choice = index
+        return apply_to_graphs(self.transforms[index], data, graph_mask)
 
     def __repr__(self) -> str:
         return f"RandomChoice([{', '.join(repr(t) for t in self.transforms)}])"

@@ -7,7 +7,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import check_ratio, edge_keys, has_edges, is_sorted, layout, new_like, rand, set_edges
+from graphcl.augment._graph import (check_graph_mask, check_ratio, edge_keys, has_edges, is_sorted, layout, new_like,
+                                   rand, set_edges)
 from graphcl.augment.base import Augmentation
 from graphcl.augment.edge_drop import choose_dropped_edges
 
@@ -19,7 +20,7 @@ def _random_below(upper: Tensor, generator: torch.Generator | None) -> Tensor:
 
 
 def perturb_edges(data: Data, p: float = 0.2, generator: torch.Generator | None = None,
-                  fill_value: float | Tensor | None = None) -> Data:
+                  fill_value: float | Tensor | None = None, graph_mask: Tensor | None = None) -> Data:
     r"""Drop a random share ``p`` of every graph's edges and add as many random new edges.
 
     Per graph with :math:`n` nodes and :math:`m` edges, :math:`k = \mathrm{round}(p\,m)` edges are removed
@@ -37,6 +38,8 @@ def perturb_edges(data: Data, p: float = 0.2, generator: torch.Generator | None 
         generator (torch.Generator, optional): source of randomness. (default: :obj:`None`)
         fill_value (float or Tensor, optional): value for the edge-level fields of added edges, broadcast
             to the trailing shape of each field. (default: :obj:`None`, copy a random edge's fields)
+        graph_mask (Tensor, optional): boolean ``[B]``, the graphs to augment; the others come back
+            unchanged. (default: :obj:`None`, all graphs)
 
     Returns:
         A new object of the same type with the same nodes and (per graph) as many edges as before, or fewer
@@ -46,12 +49,13 @@ def perturb_edges(data: Data, p: float = 0.2, generator: torch.Generator | None 
     if fill_value is not None and not isinstance(fill_value, (numbers.Real, Tensor)):
         raise TypeError(f"fill_value must be a number or a tensor, got {type(fill_value).__name__}")
     info = layout(data)
+    graph_mask = check_graph_mask(graph_mask, info)
     if not has_edges(data) or info.num_edges == 0:
         return new_like(data)
     edge_index = data.edge_index
     device = edge_index.device
     ekeys = edge_keys(data)
-    edge_keep, num_drop, undirected = choose_dropped_edges(data, info, p, generator)
+    edge_keep, num_drop, undirected = choose_dropped_edges(data, info, p, generator, graph_mask)
     num_add = torch.where(info.node_counts >= 2, num_drop, torch.zeros_like(num_drop))
     add_graph = torch.repeat_interleave(torch.arange(info.num_graphs, device=device), num_add)
     n = info.node_counts[add_graph]
@@ -110,6 +114,10 @@ class PerturbEdges(Augmentation):
 
     def forward(self, data: Data) -> Data:
         return perturb_edges(data, self.p, generator=self.generator, fill_value=self.fill_value)
+
+    def _forward_graphs(self, data: Data, graph_mask: Tensor) -> Data:
+        return perturb_edges(data, self.p, generator=self.generator, fill_value=self.fill_value,
+                             graph_mask=graph_mask)
 
     def _extra_repr(self) -> str:
         return "" if self.fill_value is None else f"fill_value={self.fill_value}"

@@ -3,14 +3,15 @@ https://arxiv.org/abs/1809.10341)."""
 from __future__ import annotations
 
 import torch
+from torch import Tensor
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import check_finite_features, layout, new_like, random_rank
+from graphcl.augment._graph import check_finite_features, check_graph_mask, layout, new_like, random_rank
 from graphcl.augment.base import Augmentation
 
 
 def shuffle_node_features(data: Data, generator: torch.Generator | None = None,
-                          keys: tuple[str, ...] = ("x",)) -> Data:
+                          keys: tuple[str, ...] = ("x",), graph_mask: Tensor | None = None) -> Data:
     r"""Permute the rows of the node features, keeping the graph structure (DGI's corruption).
 
     On a :class:`~torch_geometric.data.Batch` each graph's rows are permuted among its own nodes, so every
@@ -21,6 +22,8 @@ def shuffle_node_features(data: Data, generator: torch.Generator | None = None,
         generator (torch.Generator, optional): source of randomness. (default: :obj:`None`)
         keys (tuple of str, optional): node fields permuted together (same permutation).
             (default: :obj:`("x",)`)
+        graph_mask (Tensor, optional): boolean ``[B]``, the graphs to augment; the others come back
+            unchanged. (default: :obj:`None`, all graphs)
 
     Returns:
         A new object of the same type in which ``data[key][i]`` is the row of a random node of the same
@@ -30,6 +33,7 @@ def shuffle_node_features(data: Data, generator: torch.Generator | None = None,
         ValueError: if a field is missing, does not have ``N`` rows, or holds NaN values.
     """
     info = layout(data)
+    graph_mask = check_graph_mask(graph_mask, info)
     check_finite_features(data, keys)
     for key in keys:
         if data[key].size(0) != info.num_nodes:
@@ -43,6 +47,8 @@ def shuffle_node_features(data: Data, generator: torch.Generator | None = None,
     source_of_slot = torch.empty_like(by_graph)
     source_of_slot[offsets[info.node_graph] + rank] = torch.arange(info.num_nodes, device=by_graph.device)
     source = source_of_slot[position]
+    if graph_mask is not None:
+        source = torch.where(graph_mask[info.node_graph], source, torch.arange(info.num_nodes, device=source.device))
     out = new_like(data)
     for key in keys:
         out[key] = data[key][source]
@@ -63,6 +69,9 @@ class ShuffleNodeFeatures(Augmentation):
 
     def forward(self, data: Data) -> Data:
         return shuffle_node_features(data, generator=self.generator, keys=self.keys)
+
+    def _forward_graphs(self, data: Data, graph_mask: Tensor) -> Data:
+        return shuffle_node_features(data, generator=self.generator, keys=self.keys, graph_mask=graph_mask)
 
     def _extra_repr(self) -> str:
         return "" if self.keys == ("x",) else f"keys={self.keys}"

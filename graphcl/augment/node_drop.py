@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import torch
+from torch import Tensor
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import check_ratio, choose_per_group, layout, select_nodes, share
+from graphcl.augment._graph import (check_graph_mask, check_ratio, choose_per_group, layout, only_in, select_nodes,
+                                   share)
 from graphcl.augment.base import Augmentation
 
 
-def drop_nodes(data: Data, p: float = 0.2, generator: torch.Generator | None = None) -> Data:
+def drop_nodes(data: Data, p: float = 0.2, generator: torch.Generator | None = None,
+               graph_mask: Tensor | None = None) -> Data:
     r"""Remove a random share ``p`` of the nodes of every graph, with their edges.
 
     Each graph with :math:`n` nodes loses :math:`\min(\mathrm{round}(p\,n),\, n-1)` nodes chosen uniformly
@@ -21,6 +24,8 @@ def drop_nodes(data: Data, p: float = 0.2, generator: torch.Generator | None = N
         data (Data or Batch): input graph(s) with ``N`` nodes and ``E`` edges; not modified.
         p (float, optional): share of nodes to drop, in :math:`[0, 1]`. (default: :obj:`0.2`)
         generator (torch.Generator, optional): source of randomness. (default: :obj:`None`)
+        graph_mask (Tensor, optional): boolean ``[B]``, the graphs to augment; the others come back
+            unchanged. (default: :obj:`None`, all graphs)
 
     Returns:
         A new object of the same type with ``N' <= N`` nodes.
@@ -35,8 +40,9 @@ def drop_nodes(data: Data, p: float = 0.2, generator: torch.Generator | None = N
     """
     p = check_ratio(p)
     info = layout(data)
+    graph_mask = check_graph_mask(graph_mask, info)
     counts = info.node_counts
-    num_drop = torch.minimum(share(counts, p), counts - 1)
+    num_drop = only_in(graph_mask, torch.minimum(share(counts, p), counts - 1))
     keep = ~choose_per_group(info.node_graph, info.num_graphs, num_drop, generator, counts)
     return select_nodes(data, info, keep)
 
@@ -54,3 +60,6 @@ class DropNodes(Augmentation):
 
     def forward(self, data: Data) -> Data:
         return drop_nodes(data, self.p, generator=self.generator)
+
+    def _forward_graphs(self, data: Data, graph_mask: Tensor) -> Data:
+        return drop_nodes(data, self.p, generator=self.generator, graph_mask=graph_mask)

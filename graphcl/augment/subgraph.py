@@ -8,8 +8,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import (check_ratio, choose_per_group, has_edges, is_sorted, layout, rand, select_nodes,
-                                   share)
+from graphcl.augment._graph import (check_graph_mask, check_ratio, choose_per_group, has_edges, is_sorted, layout,
+                                   rand, select_nodes, share)
 from graphcl.augment.base import Augmentation
 
 
@@ -63,7 +63,7 @@ def _one_per_group(values: Tensor, group: Tensor, num_groups: int) -> Tensor:
 
 
 def sample_subgraph(data: Data, p: float = 0.2, generator: torch.Generator | None = None,
-                    expansion_rate: float = 0.5, restart: bool = True) -> Data:
+                    expansion_rate: float = 0.5, restart: bool = True, graph_mask: Tensor | None = None) -> Data:
     r"""Keep a connected subgraph grown from a random seed node, holding a share ``1 - p`` of the nodes.
 
     Every graph with :math:`n` nodes keeps :math:`t = n - \min(\mathrm{round}(p\,n),\, n-1)` nodes. The
@@ -89,6 +89,8 @@ def sample_subgraph(data: Data, p: float = 0.2, generator: torch.Generator | Non
         expansion_rate (float, optional): probability that a frontier node joins in a round, in
             :math:`(0, 1]`. (default: :obj:`0.5`)
         restart (bool, optional): reseed in exhausted components. (default: :obj:`True`)
+        graph_mask (Tensor, optional): boolean ``[B]``, the graphs to augment; the others come back
+            unchanged. (default: :obj:`None`, all graphs)
 
     Returns:
         A new object of the same type: the induced subgraph on the kept nodes, fields carried as in
@@ -97,6 +99,7 @@ def sample_subgraph(data: Data, p: float = 0.2, generator: torch.Generator | Non
     p = check_ratio(p)
     expansion_rate = _check_rate(expansion_rate)
     info = layout(data)
+    graph_mask = check_graph_mask(graph_mask, info)
     node_graph, num_graphs, num_nodes = info.node_graph, info.num_graphs, info.num_nodes
     device = node_graph.device
     counts = info.node_counts
@@ -108,6 +111,8 @@ def sample_subgraph(data: Data, p: float = 0.2, generator: torch.Generator | Non
     arrival = torch.zeros(num_nodes, dtype=torch.float64, device=device)
     size = torch.ones_like(counts)
     active = size < target
+    if graph_mask is not None:
+        active = active & graph_mask
     neighbours = _Neighbours(data.edge_index, num_nodes) if has_edges(data) and data.edge_index.numel() else None
     frontier = torch.zeros(num_nodes + 1, dtype=torch.bool, device=device)
     added = seeds.nonzero().flatten()
@@ -146,6 +151,8 @@ def sample_subgraph(data: Data, p: float = 0.2, generator: torch.Generator | Non
     keys = torch.where(inside[:num_nodes], arrival + rand(num_nodes, generator, device).double(),
                        torch.full_like(arrival, math.inf))
     keep = choose_per_group(node_graph, num_graphs, torch.minimum(target, size), generator, counts, grouped, keys)
+    if graph_mask is not None:
+        keep = keep | ~graph_mask[node_graph]
     return select_nodes(data, info, keep)
 
 
@@ -168,6 +175,10 @@ class SampleSubgraph(Augmentation):
     def forward(self, data: Data) -> Data:
         return sample_subgraph(data, self.p, generator=self.generator, expansion_rate=self.expansion_rate,
                                restart=self.restart)
+
+    def _forward_graphs(self, data: Data, graph_mask: Tensor) -> Data:
+        return sample_subgraph(data, self.p, generator=self.generator, expansion_rate=self.expansion_rate,
+                               restart=self.restart, graph_mask=graph_mask)
 
     def _extra_repr(self) -> str:
         parts = []

@@ -10,22 +10,10 @@ from typing import Callable, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Data
 
-from graphcl.augment import AUGMENTATIONS, make_augmentation
+from graphcl.augment import GRAPHCL_AUGMENTATION_MODES, build_augmentations, random_choice_per_graph
 from graphcl.utils.modes import evaluation_mode
-
-#: The augmentation modes of the official unsupervised TU code, as sets of named augmentations.
-GRAPHCL_AUGMENTATION_MODES: dict[str, tuple[str, ...]] = {
-    "dnodes": ("node_drop",),
-    "pedges": ("edge_perturb",),
-    "subgraph": ("subgraph",),
-    "mask_nodes": ("attr_mask",),
-    "random2": ("node_drop", "subgraph"),
-    "random3": ("node_drop", "edge_perturb", "subgraph"),
-    "random4": ("node_drop", "edge_perturb", "subgraph", "attr_mask"),
-    "none": ("identity",),
-}
 
 LossFunction = Callable[[Tensor, Tensor], Tensor]
 
@@ -47,81 +35,11 @@ def reset_linear_xavier(module: nn.Module) -> None:
                 nn.init.zeros_(layer.bias)
 
 
-def build_augmentations(names: Sequence[str], p: float, mask_mode: str = "gaussian",
-                        generator: Optional[torch.Generator] = None) -> list:
-    """Named augmentations at strength ``p``; attribute masking uses ``mask_mode`` (``"gaussian"`` as the
-    official TU code)."""
-    built = []
-    for name in names:
-        if name not in AUGMENTATIONS:
-            raise ValueError(f"unknown augmentation {name!r}; choose from {sorted(AUGMENTATIONS)}")
-        kwargs = {"generator": generator}
-        if name == "attr_mask":
-            kwargs["mode"] = mask_mode
-        built.append(make_augmentation(name, p, **kwargs))
-    return built
-
-
 def augment_per_graph(data: Data, transforms: Sequence[Callable[[Data], Data]],
                       generator: Optional[torch.Generator] = None) -> Data:
-    """Apply to every graph of a batch one transform drawn uniformly from ``transforms``.
-
-    Graphs that drew the same transform are augmented together (one vectorized call per transform) and the
-    pieces are merged back in the original graph order, so graph ``i`` of the result is an augmented copy of
-    graph ``i`` of ``data``. With several transforms the merged batch carries node-level and edge-level
-    tensors, ``edge_index``, ``batch``, ``ptr`` and the graph-level tensors of ``data``: enough for any
-    encoder, but not meant for :meth:`~torch_geometric.data.Batch.to_data_list`.
-    """
-    if len(transforms) == 1:
-        return transforms[0](data)
-    if not isinstance(data, Batch):
-        index = int(torch.randint(len(transforms), (1,), generator=generator))
-        return transforms[index](data)
-    num_graphs = data.num_graphs
-    choice = torch.randint(len(transforms), (num_graphs,), generator=generator)
-    graphs = data.to_data_list()
-    parts, owners = [], []
-    for index, transform in enumerate(transforms):
-        members = (choice == index).nonzero().view(-1)
-        if members.numel() == 0:
-            continue
-        group = Batch.from_data_list([graphs[i] for i in members.tolist()])
-        parts.append(transform(group))
-        owners.append(members.to(data.batch.device))
-    if len(parts) == 1:
-        return parts[0]
-    return _merge_in_order(data, parts, owners)
-
-
-def _merge_in_order(data: Batch, parts: Sequence[Batch], owners: Sequence[Tensor]) -> Batch:
-    """Concatenate augmented sub-batches, then sort nodes (and edges) back into the original graph order."""
-    node_graph = torch.cat([owner[part.batch] for part, owner in zip(parts, owners)])
-    node_offsets = torch.tensor([0] + [part.num_nodes for part in parts[:-1]]).cumsum(0).tolist()
-    edge_index = torch.cat([part.edge_index + offset for part, offset in zip(parts, node_offsets)], dim=1)
-    node_order = torch.sort(node_graph, stable=True).indices
-    new_position = torch.empty_like(node_order)
-    new_position[node_order] = torch.arange(node_order.numel(), device=node_order.device)
-    edge_index = new_position[edge_index]
-    edge_order = torch.sort(node_graph[node_order][edge_index[0]], stable=True).indices
-    out = Batch()
-    node_keys = [key for key in parts[0].keys() if key not in ("batch", "ptr", "edge_index")
-                 and isinstance(parts[0][key], Tensor) and parts[0].is_node_attr(key)]
-    edge_keys = [key for key in parts[0].keys() if key not in ("batch", "ptr", "edge_index")
-                 and isinstance(parts[0][key], Tensor) and parts[0].is_edge_attr(key)]
-    for key in node_keys:
-        out[key] = torch.cat([part[key] for part in parts])[node_order]
-    for key in edge_keys:
-        out[key] = torch.cat([part[key] for part in parts])[edge_order]
-    out.edge_index = edge_index[:, edge_order]
-    out.batch = node_graph[node_order]
-    counts = torch.bincount(out.batch, minlength=data.num_graphs)
-    out.ptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
-    for key in data.keys():
-        value = data[key]
-        if key not in ("batch", "ptr") and key not in out and isinstance(value, Tensor) and value.dim() > 0 \
-                and value.size(0) == data.num_graphs and not data.is_node_attr(key) and not data.is_edge_attr(key):
-            out[key] = value
-    return out
+    """Apply to every graph of a batch one transform drawn uniformly from ``transforms``
+    (:func:`graphcl.augment.random_choice_per_graph`: the whole batch at once, graph order kept)."""
+    return random_choice_per_graph(data, transforms, generator=generator)
 
 
 class GraphCL(nn.Module):
