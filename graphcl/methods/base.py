@@ -18,12 +18,13 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
-from typing import Any, Callable, ClassVar, Optional
+from typing import Any, Callable, ClassVar, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
+from graphcl.augment import GRAPHCL_AUGMENTATION_MODES, build_augmentations, random_choice_per_graph
 from graphcl.nn.output import EncoderOutput
 from graphcl.utils.modes import evaluation_mode
 
@@ -53,9 +54,9 @@ def describe(value: Any) -> Any:
     name = getattr(value, "__name__", None) or type(value).__name__
     if isinstance(config, dict):
         return {"class": type(value).__name__, **describe(config)}
-    if isinstance(value, nn.Module) or not callable(value):
-        return repr(value)
-    return name
+    if inspect.isfunction(value) or inspect.isbuiltin(value):
+        return name
+    return repr(value)
 
 
 def _records_arguments(init: Callable) -> Callable:
@@ -100,6 +101,57 @@ def encode(encoder: nn.Module, data: Data) -> EncoderOutput:
         raise TypeError(f"{type(encoder).__name__} returned {type(out).__name__}; an encoder of a method must "
                         "return graphcl.nn.EncoderOutput(node, graph)")
     return out
+
+
+def encode_graphs(encoder: nn.Module, data: Data) -> Tensor:
+    """Graph embeddings ``[B, d]`` of ``encoder`` (an error for encoders that do not pool)."""
+    graph = encode(encoder, data).graph
+    if graph is None:
+        raise ValueError(f"{type(encoder).__name__} returns no graph embeddings; a graph-level method needs an "
+                         "encoder that pools (EncoderOutput.graph)")
+    return graph
+
+
+Augmentation = Callable[[Data], Data]
+
+
+def resolve_augmentations(augmentation: str | Sequence[str | Augmentation], p: float = 0.2,
+                          mask_mode: str = "gaussian", generator: Optional[torch.Generator] = None
+                          ) -> list[Augmentation]:
+    """The augmentation callables of a method.
+
+    Args:
+        augmentation: a GraphCL mode (``"random2"``, ... see :data:`graphcl.augment.GRAPHCL_AUGMENTATION_MODES`)
+            or a sequence whose items are augmentation names (built at strength ``p``, attribute masking with
+            ``mask_mode``, drawing from ``generator``) or callables ``Data -> Data`` used as they are (e.g.
+            :class:`~graphcl.augment.SubstructureSubstitution`).
+    """
+    if isinstance(augmentation, str):
+        if augmentation not in GRAPHCL_AUGMENTATION_MODES:
+            raise ValueError(f"unknown augmentation mode {augmentation!r}; choose from "
+                             f"{sorted(GRAPHCL_AUGMENTATION_MODES)} or pass a list of augmentations")
+        return build_augmentations(GRAPHCL_AUGMENTATION_MODES[augmentation], p, mask_mode, generator)
+    items = list(augmentation)
+    if not items:
+        raise ValueError("augmentation must name at least one augmentation")
+    built = []
+    for item in items:
+        if isinstance(item, str):
+            built.extend(build_augmentations([item], p, mask_mode, generator))
+        elif callable(item):
+            built.append(item)
+        else:
+            raise TypeError(f"an augmentation must be a name or a callable Data -> Data, got {item!r}")
+    return built
+
+
+def graph_views(data: Data, augmentations: Sequence[Augmentation], generator: Optional[torch.Generator],
+                augment_both: bool = True) -> tuple[Data, Data]:
+    """Two views of a batch; each graph of each augmented view draws one of ``augmentations``
+    (:func:`~graphcl.augment.random_choice_per_graph`). With ``augment_both=False`` the first view is
+    ``data`` itself (GraphCL's official TU code)."""
+    first = random_choice_per_graph(data, augmentations, generator=generator) if augment_both else data
+    return first, random_choice_per_graph(data, augmentations, generator=generator)
 
 
 class Method(nn.Module):

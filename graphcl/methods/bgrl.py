@@ -7,28 +7,22 @@ embeddings (the paper's setting); :class:`GraphBGRL` on graph embeddings (TU-sty
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from graphcl.losses import byol_loss
+from graphcl.augment import drop_edges
 from graphcl.losses._checks import check_fraction
-from graphcl.methods.byol import (
-    augmentation_names,
-    check_momentum,
-    cosine_momentum,
-    frozen_copy,
-    momentum_update,
-    prediction_head,
-    reset_module,
-)
+from graphcl.losses.bootstrap import byol_loss
+from graphcl.methods.base import Method, encode, encoder_channels, graph_views, resolve_augmentations
+from graphcl.methods.byol import check_momentum, cosine_momentum, frozen_copy, momentum_update, prediction_head
+from graphcl.nn.projection import ProjectionHead
 from graphcl.utils.checks import check_positive_int
-from graphcl.utils.modes import evaluation_mode
 
 
-class _Bootstrap(nn.Module):
+class _Bootstrap(Method):
     """Online encoder + predictor, EMA target encoder, symmetric BYOL loss on :meth:`_select`'s embeddings.
 
     The target is updated at the start of every training-mode ``loss`` call (after the optimizer step of the
@@ -37,11 +31,10 @@ class _Bootstrap(nn.Module):
     """
 
     def __init__(self, encoder: nn.Module, hidden_channels: int, momentum: float,
-                 total_steps: Optional[int], use_predictor: bool = True) -> None:
-        super().__init__()
-        channels = getattr(encoder, "out_channels", None)
-        if not isinstance(channels, int):
-            raise TypeError("encoder must expose an int attribute out_channels")
+                 total_steps: Optional[int], use_predictor: bool = True,
+                 generator: Optional[torch.Generator] = None) -> None:
+        super().__init__(generator)
+        channels = encoder_channels(encoder)
         check_positive_int("hidden_channels", hidden_channels)
         check_positive_int("total_steps", total_steps, optional=True)
         self.momentum = check_momentum(momentum)
@@ -61,7 +54,8 @@ class _Bootstrap(nn.Module):
 
     def reset_parameters(self) -> None:
         self.encoder.reset_parameters()
-        reset_module(self.predictor)
+        if isinstance(self.predictor, ProjectionHead):
+            self.predictor.reset_parameters()
         self.target_encoder.load_state_dict(self.encoder.state_dict())
         self.step.zero_()
 
@@ -80,18 +74,16 @@ class _Bootstrap(nn.Module):
                 self.update_target()
             self.step += 1
         first, second = self.views(data)
-        online_first = self.predictor(self._select(self.encoder(first)))
-        online_second = self.predictor(self._select(self.encoder(second)))
+        online_first = self.predictor(self._select(encode(self.encoder, first)))
+        online_second = self.predictor(self._select(encode(self.encoder, second)))
         with torch.no_grad():
-            target_first = self._select(self.target_encoder(first))
-            target_second = self._select(self.target_encoder(second))
+            target_first = self._select(encode(self.target_encoder, first))
+            target_second = self._select(encode(self.target_encoder, second))
         return byol_loss(online_first, target_second) + byol_loss(online_second, target_first)
 
-    @torch.no_grad()
-    def embed(self, data: Data) -> Tensor:
-        """Online-encoder embeddings, in eval mode without gradients."""
-        with evaluation_mode(self):
-            return self._select(self.encoder(data))
+    def embedding(self, data: Data) -> Tensor:
+        """Online-encoder embeddings (node or graph ones, see :attr:`embedding_level`)."""
+        return self._select(encode(self.encoder, data))
 
 
 def mask_feature_columns(data: Data, p: float, generator: Optional[torch.Generator] = None) -> Data:
@@ -107,6 +99,8 @@ def mask_feature_columns(data: Data, p: float, generator: Optional[torch.Generat
 
 
 class BGRL(_Bootstrap):
+    embedding_level = "node"
+
     r"""Node-level BGRL (Thakoor et al. 2022).
 
     Each view drops edges with probability ``edge_drop_p[i]`` and masks feature dimensions with probability
@@ -127,23 +121,17 @@ class BGRL(_Bootstrap):
     def __init__(self, encoder: nn.Module, hidden_channels: int = 512, edge_drop_p: Sequence[float] = (0.2, 0.3),
                  feature_mask_p: Sequence[float] = (0.2, 0.1), momentum: float = 0.99,
                  total_steps: Optional[int] = None, generator: Optional[torch.Generator] = None) -> None:
-        super().__init__(encoder, hidden_channels, momentum, total_steps)
+        super().__init__(encoder, hidden_channels, momentum, total_steps, generator=generator)
         if len(edge_drop_p) != 2 or len(feature_mask_p) != 2:
             raise ValueError("edge_drop_p and feature_mask_p need one rate per view (two each)")
         self.edge_drop_p = tuple(check_fraction("edge_drop_p", p, upper_open=False) for p in edge_drop_p)
         self.feature_mask_p = tuple(check_fraction("feature_mask_p", p, upper_open=False)
                                     for p in feature_mask_p)
-        self.generator = generator
-        self.config = {"hidden_channels": hidden_channels, "edge_drop_p": self.edge_drop_p,
-                       "feature_mask_p": self.feature_mask_p, "momentum": self.momentum,
-                       "total_steps": total_steps}
 
     def _select(self, output) -> Tensor:
         return output.node
 
     def views(self, data: Data) -> tuple[Data, Data]:
-        from graphcl.augment import drop_edges
-
         return tuple(mask_feature_columns(drop_edges(data, pe, self.generator), pf, self.generator)
                      for pe, pf in zip(self.edge_drop_p, self.feature_mask_p))
 
@@ -158,8 +146,8 @@ class GraphBGRL(_Bootstrap):
     Args:
         encoder (nn.Module): returns :class:`~graphcl.nn.EncoderOutput` with graph embeddings and exposes
             ``out_channels`` (e.g. :class:`~graphcl.nn.GINEncoder`).
-        augmentation (str or sequence of str, optional): a GraphCL mode or augmentation names, drawn per graph
-            for each view. (default: ``"random2"``)
+        augmentation (str or sequence, optional): a GraphCL mode, or augmentation names and/or callables,
+            drawn per graph for each view. (default: ``"random2"``)
         p (float, optional): augmentation strength. (default: ``0.2``)
         hidden_channels (int, optional): predictor width. (default: ``512``)
         momentum (float, optional): base EMA rate :math:`\tau`. (default: ``0.99``)
@@ -170,21 +158,14 @@ class GraphBGRL(_Bootstrap):
             (default: ``True``)
     """
 
-    def __init__(self, encoder: nn.Module, augmentation: str | Sequence[str] = "random2", p: float = 0.2,
-                 hidden_channels: int = 512, momentum: float = 0.99, total_steps: Optional[int] = None,
-                 mask_mode: str = "gaussian", generator: Optional[torch.Generator] = None,
-                 use_predictor: bool = True) -> None:
-        super().__init__(encoder, hidden_channels, momentum, total_steps, use_predictor)
-        from graphcl.methods.graphcl_graph import build_augmentations
-
-        names = augmentation_names(augmentation)
-        self.augmentation = augmentation if isinstance(augmentation, str) else list(names)
+    def __init__(self, encoder: nn.Module, augmentation: str | Sequence[str | Callable] = "random2",
+                 p: float = 0.2, hidden_channels: int = 512, momentum: float = 0.99,
+                 total_steps: Optional[int] = None, mask_mode: str = "gaussian",
+                 generator: Optional[torch.Generator] = None, use_predictor: bool = True) -> None:
+        super().__init__(encoder, hidden_channels, momentum, total_steps, use_predictor, generator=generator)
+        self.augmentation = augmentation
         self.p = float(p)
-        self.generator = generator
-        self.transforms = build_augmentations(names, p, mask_mode, generator)
-        self.config = {"augmentation": self.augmentation, "p": self.p, "hidden_channels": hidden_channels,
-                       "momentum": self.momentum, "total_steps": total_steps, "mask_mode": mask_mode,
-                       "use_predictor": self.use_predictor}
+        self.transforms = resolve_augmentations(augmentation, p, mask_mode, generator)
 
     def _select(self, output) -> Tensor:
         if output.graph is None:
@@ -192,10 +173,7 @@ class GraphBGRL(_Bootstrap):
         return output.graph
 
     def views(self, data: Data) -> tuple[Data, Data]:
-        from graphcl.methods.graphcl_graph import augment_per_graph
-
-        return (augment_per_graph(data, self.transforms, self.generator),
-                augment_per_graph(data, self.transforms, self.generator))
+        return graph_views(data, self.transforms, self.generator)
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}(encoder={self.encoder!r}, augmentation={self.augmentation!r}, "

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Optional, Sequence
+from typing import Optional
 
 import torch
 from torch import nn
+
+from graphcl.nn.projection import ProjectionHead
 
 
 def check_momentum(momentum: float) -> float:
@@ -43,28 +45,6 @@ def momentum_update(target: nn.Module, online: nn.Module, momentum: float) -> No
         target_buffer.copy_(online_buffer)
 
 
-def prediction_head(in_channels: int, hidden_channels: int, out_channels: int) -> nn.Sequential:
+def prediction_head(in_channels: int, hidden_channels: int, out_channels: int) -> ProjectionHead:
     """BYOL/BGRL predictor: Linear - BatchNorm - PReLU - Linear."""
-    return nn.Sequential(nn.Linear(in_channels, hidden_channels), nn.BatchNorm1d(hidden_channels), nn.PReLU(),
-                         nn.Linear(hidden_channels, out_channels))
-
-
-def augmentation_names(augmentation: str | Sequence[str]) -> tuple[str, ...]:
-    """A GraphCL augmentation mode (``"random2"``, ...) or a list of augmentation names, as names."""
-    from graphcl.methods.graphcl_graph import GRAPHCL_AUGMENTATION_MODES
-
-    if isinstance(augmentation, str):
-        if augmentation not in GRAPHCL_AUGMENTATION_MODES:
-            raise ValueError(f"unknown augmentation mode {augmentation!r}; choose from "
-                             f"{sorted(GRAPHCL_AUGMENTATION_MODES)} or pass a list of augmentation names")
-        return GRAPHCL_AUGMENTATION_MODES[augmentation]
-    names = tuple(augmentation)
-    if not names:
-        raise ValueError("augmentation must name at least one augmentation")
-    return names
-
-
-def reset_module(module: nn.Module) -> None:
-    for layer in module.modules():
-        if layer is not module and hasattr(layer, "reset_parameters"):
-            layer.reset_parameters()
+    return ProjectionHead(in_channels, hidden_channels, out_channels, batch_norm=True, activation="prelu")

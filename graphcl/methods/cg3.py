@@ -31,7 +31,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
+from torch_geometric.nn import GCNConv
+from torch_geometric.utils import add_remaining_self_loops
 
+from graphcl.methods.base import Method
 from graphcl.nn.gcn import SparsePair, normalized_adjacency
 from graphcl.nn.hierarchical_gcn import (CoarseningHierarchy, HierarchicalGCN, coarsening_hierarchy,
                                          sparse_aware_dropout)
@@ -139,7 +142,7 @@ class _Prepared:
         self.adjacency, self.edge_pairs = adjacency, edge_pairs
 
 
-class CG3(nn.Module):
+class CG3(Method):
     r"""CG3 (Wan et al., AAAI 2021): local GCN and hierarchical GCN views trained with cross-view
     contrast, supervised contrast, edge generation and cross-entropy.
 
@@ -158,18 +161,26 @@ class CG3(nn.Module):
         classification_weight (float, optional): weight of the cross-entropy. (default: ``1.0``)
         local_weight (float, optional): share of the local view in the prediction. (default: ``0.6``)
         max_node_weight (int, optional): see :func:`coarsening_hierarchy`. (default: ``50``)
+        generator (torch.Generator, optional): kept for the contract; CG3's only randomness is dropout,
+            which draws from torch's global generator (seed it before training). (default: ``None``)
+
+    Shapes:
+        - :meth:`views`: ``(local [N, C], global [N, C])``
+        - :meth:`embed`: -> ``[N, C]`` node embeddings (the combined, L2-normalised prediction)
 
     A zero weight switches its term off (it is then not computed). ``data`` needs ``x``,
     ``edge_index``; the losses also need ``y`` and ``train_mask``.
     """
 
+    embedding_level = "node"
+
     def __init__(self, in_channels: int, num_classes: int, hidden_channels: int = 1024,
                  hierarchical_hidden_channels: int = 32, num_levels: int = 4, p: float = 0.6,
                  temperature: float = 0.5, unsupervised_weight: float = 0.9, supervised_weight: float = 0.9,
                  generative_weight: float = 0.4, classification_weight: float = 1.0,
-                 local_weight: float = 0.6, max_node_weight: int = 50):
-        super().__init__()
-        from torch_geometric.nn import GCNConv
+                 local_weight: float = 0.6, max_node_weight: int = 50,
+                 generator: torch.Generator | None = None):
+        super().__init__(generator)
 
         for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
                             ("hierarchical_hidden_channels", hierarchical_hidden_channels)):
@@ -219,8 +230,6 @@ class CG3(nn.Module):
         :func:`coarsening_hierarchy` from a weighted graph, or kept from an earlier run); it must have
         ``num_levels`` levels over ``data.num_nodes`` nodes.
         """
-        from torch_geometric.utils import add_remaining_self_loops
-
         x, edge_index = getattr(data, "x", None), getattr(data, "edge_index", None)
         if x is None or edge_index is None:
             raise ValueError("CG3 needs data.x and data.edge_index.")
@@ -255,7 +264,7 @@ class CG3(nn.Module):
         return self._prepared
 
     # ------------------------------------------------------------------ views
-    def forward(self, data: Data) -> tuple[Tensor, Tensor]:
+    def views(self, data: Data) -> tuple[Tensor, Tensor]:
         """The two views, L2-normalised: ``(local [N, C], global [N, C])``."""
         prepared = self.prepare(data)
         h = F.relu(self.local_conv1(sparse_aware_dropout(prepared.x, self.p, self.training),
@@ -278,7 +287,7 @@ class CG3(nn.Module):
             raise ValueError("data.train_mask must be a boolean tensor of shape [num_nodes].")
         if not bool(train_mask.any()):
             raise ValueError("data.train_mask selects no labelled node.")
-        local, global_ = self(data)
+        local, global_ = self.views(data)
         terms: dict[str, Tensor] = {}
         if self.weights["unsupervised"]:
             terms["unsupervised"] = cross_view_contrast(local, global_, self.temperature)
@@ -304,16 +313,13 @@ class CG3(nn.Module):
         terms = self.loss_terms(data)
         return sum(self.weights[name] * value for name, value in terms.items())
 
-    @torch.no_grad()
-    def predict(self, data: Data) -> Tensor:
-        """Class scores ``[N, C]`` (eval mode, no grad)."""
-        with evaluation_mode(self):
-            return self.combine(*self(data))
-
-    @torch.no_grad()
-    def embed(self, data: Data) -> Tensor:
+    def embedding(self, data: Data) -> Tensor:
         """Node embeddings ``[N, C]``: the combined, L2-normalised prediction of the two views."""
-        return self.predict(data)
+        return self.combine(*self.views(data))
+
+    def predict(self, data: Data) -> Tensor:
+        """Class scores ``[N, C]`` (eval mode, no grad; the same tensor as :meth:`embed`)."""
+        return self.embed(data)
 
     def parameter_groups(self, weight_decay: float) -> list[dict[str, Any]]:
         """Optimizer groups: the L2 penalty on layer weights and biases as in the official code; the

@@ -8,16 +8,17 @@ augmentation type.
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from graphcl.augment import JOAO_AUGMENTATIONS
-from graphcl.methods.graphcl_graph import (LossFunction, build_augmentations, projection_head,
-                                           reset_linear_xavier)
-from graphcl.utils.modes import evaluation_mode
+from graphcl.augment import AUGMENTATIONS, JOAO_AUGMENTATIONS
+from graphcl.losses.nt_xent import NTXentLoss
+from graphcl.methods.base import Method, encode_graphs, encoder_channels, resolve_augmentations
+from graphcl.methods.graphcl_graph import LossFunction, projection_head
+from graphcl.nn.projection import ProjectionHead
 
 
 def project_simplex(values: Tensor) -> Tensor:
@@ -44,6 +45,17 @@ def project_simplex(values: Tensor) -> Tensor:
     rho = int(support.nonzero().max())
     threshold = cumulative[rho] / (rho + 1)
     return torch.clamp(values - threshold, min=0)
+
+
+def augmentation_name(augmentation: str | Callable) -> str:
+    """The pool name of an augmentation: its registered name (``"attr_mask"`` for a
+    :class:`~graphcl.augment.MaskAttributes`), else its function or class name."""
+    if isinstance(augmentation, str):
+        return augmentation
+    for name, cls in AUGMENTATIONS.items():
+        if type(augmentation) is cls:
+            return name
+    return getattr(augmentation, "__name__", type(augmentation).__name__)
 
 
 class AugmentationPairDistribution(nn.Module):
@@ -114,7 +126,7 @@ class AugmentationPairDistribution(nn.Module):
         return f"names={list(self.names)}, gamma={self.gamma:g}, beta={self.beta:g}"
 
 
-class JOAO(nn.Module):
+class JOAO(Method):
     r"""GraphCL with augmentation pairs chosen by JOAO's min-max optimization.
 
     Each training batch draws one pair ``(i, j)`` from :attr:`distribution` and augments the two views with
@@ -123,8 +135,9 @@ class JOAO(nn.Module):
 
     Args:
         encoder (nn.Module): graph encoder with ``out_channels`` (e.g. :class:`~graphcl.nn.GINEncoder`).
-        augmentations (sequence of str, optional): the pool. (default: :data:`JOAO_AUGMENTATIONS`)
-        p (float, optional): strength of every augmentation. (default: :obj:`0.2`)
+        augmentations (sequence, optional): the pool: augmentation names and/or callables ``Data -> Data``.
+            (default: :data:`JOAO_AUGMENTATIONS`)
+        p (float, optional): strength of every named augmentation. (default: :obj:`0.2`)
         gamma (float, optional): regularizer towards uniform. (default: :obj:`0.1`)
         beta (float, optional): ascent step. (default: :obj:`1.0`)
         temperature (float, optional): NT-Xent temperature. (default: :obj:`0.2`)
@@ -134,39 +147,43 @@ class JOAO(nn.Module):
             (default: :obj:`0.1`)
         mask_mode (str, optional): fill of attribute masking. (default: :obj:`"gaussian"`)
         generator (torch.Generator, optional): source of pair draws and augmentations. (default: ``None``)
+
+    Shapes:
+        - :meth:`loss`: a batch of ``B`` graphs -> scalar
+        - :meth:`embed`: -> ``[B, d]`` graph embeddings (encoder output, not projected)
     """
 
-    def __init__(self, encoder: nn.Module, augmentations: Sequence[str] = JOAO_AUGMENTATIONS, p: float = 0.2,
-                 gamma: float = 0.1, beta: float = 1.0, temperature: float = 0.2, exclude_positive: bool = True,
-                 loss: Optional[LossFunction] = None, estimate_fraction: float = 0.1,
-                 mask_mode: str = "gaussian", generator: Optional[torch.Generator] = None) -> None:
-        super().__init__()
-        from graphcl.losses import NTXentLoss
-
-        channels = getattr(encoder, "out_channels", None)
-        if not isinstance(channels, int):
-            raise TypeError("encoder must expose an int attribute out_channels")
+    def __init__(self, encoder: nn.Module, augmentations: Sequence[str | Callable] = JOAO_AUGMENTATIONS,
+                 p: float = 0.2, gamma: float = 0.1, beta: float = 1.0, temperature: float = 0.2,
+                 exclude_positive: bool = True, loss: Optional[LossFunction] = None,
+                 estimate_fraction: float = 0.1, mask_mode: str = "gaussian",
+                 generator: Optional[torch.Generator] = None) -> None:
+        super().__init__(generator)
+        channels = encoder_channels(encoder)
+        if isinstance(augmentations, str):
+            raise TypeError("augmentations must be a sequence of augmentation names or callables, not a string")
         if not 0 < estimate_fraction <= 1:
             raise ValueError(f"estimate_fraction must lie in (0, 1], got {estimate_fraction!r}")
         if loss is not None and not callable(loss):
             raise TypeError("loss must be a callable (z1, z2) -> scalar")
         self.encoder = encoder
-        self.augmentation_names = tuple(augmentations)
+        self.transforms = resolve_augmentations(list(augmentations), p, mask_mode, generator)
+        self.augmentation_names = tuple(augmentation_name(item) for item in augmentations)
         self.p = float(p)
-        self.generator = generator
-        self.transforms = build_augmentations(self.augmentation_names, p, mask_mode, generator)
         self.distribution = AugmentationPairDistribution(self.augmentation_names, gamma=gamma, beta=beta)
         self.estimate_fraction = float(estimate_fraction)
         self.loss_fn = loss if loss is not None else NTXentLoss(temperature, exclude_positive=exclude_positive)
         self._build_heads(channels)
         self.probs_history: list[list[float]] = [self.distribution.probs.tolist()]
-        self.config = {"augmentations": list(self.augmentation_names), "p": self.p, "gamma": gamma, "beta": beta,
-                       "temperature": temperature, "exclude_positive": exclude_positive,
-                       "estimate_fraction": self.estimate_fraction, "mask_mode": mask_mode}
 
     def _build_heads(self, channels: int) -> None:
         self.projection = projection_head(channels)
-        reset_linear_xavier(self.projection)
+
+    def reset_parameters(self) -> None:
+        self.encoder.reset_parameters()
+        for module in self.modules():
+            if isinstance(module, ProjectionHead):
+                module.reset_xavier()
 
     def head(self, augmentation_index: int) -> nn.Module:
         """The projection head used for a view augmented by pool member ``augmentation_index``."""
@@ -181,8 +198,8 @@ class JOAO(nn.Module):
         first_index, second_index = pair
         first = self.transforms[first_index](data)
         second = self.transforms[second_index](data)
-        z1 = self.head(first_index)(self.encoder(first).graph)
-        z2 = self.head(second_index)(self.encoder(second).graph)
+        z1 = self.head(first_index)(encode_graphs(self.encoder, first))
+        z2 = self.head(second_index)(encode_graphs(self.encoder, second))
         return self.loss_fn(z1, z2)
 
     def loss(self, data: Data) -> Tensor:
@@ -217,8 +234,8 @@ class JOAO(nn.Module):
                 # two independent augmented copies per pool member, encoded once each: every pair (i, j)
                 # then combines first-view copy i with second-view copy j (10 encodings instead of 50)
                 size = int(batch.num_graphs)
-                first = [self.head(i)(self.encoder(t(batch)).graph) for i, t in enumerate(self.transforms)]
-                second = [self.head(j)(self.encoder(t(batch)).graph) for j, t in enumerate(self.transforms)]
+                first = [self.head(i)(encode_graphs(self.encoder, t(batch))) for i, t in enumerate(self.transforms)]
+                second = [self.head(j)(encode_graphs(self.encoder, t(batch))) for j, t in enumerate(self.transforms)]
                 for index in range(self.distribution.num_pairs):
                     i, j = self.distribution.pair(index)
                     losses[index] += float(self.loss_fn(first[i], second[j])) * size
@@ -237,11 +254,9 @@ class JOAO(nn.Module):
         self.probs_history.append(probs.tolist())
         return {"pair_losses": losses.tolist(), "aug_probs": probs.tolist()}
 
-    @torch.no_grad()
-    def embed(self, data: Data) -> Tensor:
-        """Encoder graph embeddings ``[B, d]`` (not projected), in eval mode without gradients."""
-        with evaluation_mode(self):
-            return self.encoder(data).graph
+    def embedding(self, data: Data) -> Tensor:
+        """Encoder graph embeddings ``[B, d]`` (not projected)."""
+        return encode_graphs(self.encoder, data)
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}(encoder={self.encoder!r}, augmentations="
@@ -257,7 +272,6 @@ class JOAOv2(JOAO):
 
     def _build_heads(self, channels: int) -> None:
         self.projections = nn.ModuleList(projection_head(channels) for _ in self.augmentation_names)
-        reset_linear_xavier(self.projections)
 
     def head(self, augmentation_index: int) -> nn.Module:
         return self.projections[augmentation_index]

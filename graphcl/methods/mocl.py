@@ -16,7 +16,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
-from graphcl.utils.modes import evaluation_mode
+
+from graphcl.augment.chemistry import SubstructureSubstitution
+from graphcl.data.fingerprint_neighbours import tanimoto_neighbours
+from graphcl.losses.nt_xent import nt_xent_loss
+from graphcl.methods.base import Method, encode_graphs, encoder_channels
+from graphcl.nn.molecule_gin import MoleculeGINEncoder
+from graphcl.nn.projection import ProjectionHead
 
 
 class _SmilesRows:
@@ -129,7 +135,7 @@ class SimilarityRegressionLoss(nn.Module):
         return f"radius={self.radius}, n_bits={self.n_bits}"
 
 
-class MoCL(nn.Module):
+class MoCL(Method):
     r"""MoCL pretraining.
 
     Args:
@@ -142,16 +148,20 @@ class MoCL(nn.Module):
         temperature (float, optional): NT-Xent temperature of the local term. (default: ``0.5``)
         projection_channels (tuple, optional): hidden and output width of the projection head.
             (default: ``(128, 128)``)
+        generator (torch.Generator, optional): kept for the contract; the substitution draws from its own
+            generator (given to :class:`~graphcl.augment.SubstructureSubstitution`). (default: ``None``)
 
     Batches must carry ``smiles`` per graph (as :func:`graphcl.data.load_moleculenet` graphs do).
+
+    Shapes:
+        - :meth:`embed`: -> ``[B, d]`` encoder graph embeddings
     """
 
     def __init__(self, encoder: nn.Module, substitution, global_loss: Optional[nn.Module] = None, lam: float = 1.0,
-                 temperature: float = 0.5, projection_channels: tuple[int, int] = (128, 128)) -> None:
-        super().__init__()
-        channels = getattr(encoder, "out_channels", None)
-        if not isinstance(channels, int):
-            raise TypeError("encoder must expose an int attribute out_channels")
+                 temperature: float = 0.5, projection_channels: tuple[int, int] = (128, 128),
+                 generator: Optional[torch.Generator] = None) -> None:
+        super().__init__(generator)
+        channels = encoder_channels(encoder)
         if not callable(substitution):
             raise TypeError("substitution must be callable on a batch (e.g. SubstructureSubstitution)")
         if lam < 0:
@@ -164,20 +174,16 @@ class MoCL(nn.Module):
         self.lam = float(lam)
         self.temperature = float(temperature)
         hidden, out = projection_channels
-        self.projection = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(), nn.Linear(hidden, out))
-        self.config = {"lam": self.lam, "temperature": self.temperature, "projection_channels": [hidden, out],
-                       "depth": getattr(substitution, "k", None),
-                       "global_loss": type(global_loss).__name__ if global_loss is not None else None,
-                       "neighbours": getattr(global_loss, "k", None)}
+        self.projection = ProjectionHead(channels, hidden, out)
 
-    def reset_parameters(self) -> None:
-        self.encoder.reset_parameters()
-        for layer in self.projection:
-            if isinstance(layer, nn.Linear):
-                layer.reset_parameters()
+    @property
+    def config(self) -> dict:
+        """Constructor arguments, plus the substitution depth and the number of global neighbours."""
+        return {**super().config, "depth": getattr(self.substitution, "k", None),
+                "neighbours": getattr(self.global_loss, "k", None)}
 
     def project(self, data: Data) -> Tensor:
-        return self.projection(self.encoder(data).graph)
+        return self.projection(encode_graphs(self.encoder, data))
 
     def views(self, data: Data) -> tuple[Data, Data]:
         """Two independent DK-k substitutions of every molecule, on the batch's device."""
@@ -185,8 +191,6 @@ class MoCL(nn.Module):
         return self.substitution(data.cpu()).to(device), self.substitution(data.cpu()).to(device)
 
     def local_loss(self, first: Data, second: Data) -> Tensor:
-        from graphcl.losses import nt_xent_loss
-
         return nt_xent_loss(self.project(first), self.project(second), self.temperature, exclude_positive=True,
                             symmetric=True)
 
@@ -200,11 +204,9 @@ class MoCL(nn.Module):
             loss = loss + self.lam * self.global_loss(self.project(data), smiles)
         return loss
 
-    @torch.no_grad()
-    def embed(self, data: Data) -> Tensor:
-        """Encoder graph embeddings ``[B, d]`` in eval mode."""
-        with evaluation_mode(self):
-            return self.encoder(data).graph
+    def embedding(self, data: Data) -> Tensor:
+        """Encoder graph embeddings ``[B, d]``."""
+        return encode_graphs(self.encoder, data)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(encoder={self.encoder!r}, substitution={self.substitution!r}, "
@@ -228,9 +230,6 @@ def build_mocl(smiles: Sequence[str], encoder: Optional[nn.Module] = None, rules
             ``"regression"`` (cosine onto Tanimoto).
         k (int): neighbours per molecule for ``"contrast"``.
     """
-    from graphcl.augment.chemistry import SubstructureSubstitution
-    from graphcl.nn import MoleculeGINEncoder
-
     if global_mode not in GLOBAL_MODES:
         raise ValueError(f"global_mode must be one of {GLOBAL_MODES}, got {global_mode!r}")
     smiles = [str(s) for s in smiles]
@@ -239,10 +238,8 @@ def build_mocl(smiles: Sequence[str], encoder: Optional[nn.Module] = None, rules
     substitution.fit(smiles, cache_dir=cache_dir, show_progress=show_progress)
     global_loss = None
     if global_mode == "contrast":
-        from graphcl.data.fingerprint_neighbours import tanimoto_neighbours
-
         neighbours = tanimoto_neighbours(smiles, k=k, radius=radius, n_bits=n_bits, on_invalid="skip")
         global_loss = NeighbourContrastLoss(neighbours, smiles)
     elif global_mode == "regression":
         global_loss = SimilarityRegressionLoss(smiles, radius=radius, n_bits=n_bits)
-    return MoCL(encoder, substitution, global_loss=global_loss, lam=lam)
+    return MoCL(encoder, substitution, global_loss=global_loss, lam=lam, generator=generator)

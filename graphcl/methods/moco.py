@@ -7,20 +7,21 @@ depends on the batch size.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from graphcl.losses import MomentumQueue, info_nce_loss
 from graphcl.losses._checks import check_positive
-from graphcl.methods.byol import augmentation_names, check_momentum, frozen_copy, momentum_update
-from graphcl.utils.modes import evaluation_mode
+from graphcl.losses.queue import MomentumQueue, info_nce_loss
+from graphcl.methods.base import Method, encode_graphs, encoder_channels, graph_views, resolve_augmentations
+from graphcl.methods.byol import check_momentum, frozen_copy, momentum_update
+from graphcl.methods.graphcl_graph import projection_head
 
 
-class MoCo(nn.Module):
+class MoCo(Method):
     r"""Graph-level MoCo on GraphCL's augmentations.
 
     At every training step the key encoder moves towards the online one,
@@ -31,7 +32,7 @@ class MoCo(nn.Module):
     Args:
         encoder (nn.Module): returns :class:`~graphcl.nn.EncoderOutput` with graph embeddings and exposes
             ``out_channels``.
-        augmentation (str or sequence of str, optional): a GraphCL mode or augmentation names.
+        augmentation (str or sequence, optional): a GraphCL mode, or augmentation names and/or callables.
             (default: ``"random2"``)
         p (float, optional): augmentation strength. (default: ``0.2``)
         augment_both (bool, optional): augment the query view too; ``False`` contrasts the graph with an
@@ -42,50 +43,38 @@ class MoCo(nn.Module):
         temperature (float, optional): InfoNCE temperature. (default: ``0.2``)
         mask_mode (str, optional): fill of attribute masking. (default: ``"gaussian"``)
         generator (torch.Generator, optional): randomness of the augmentations. (default: ``None``)
+
+    Shapes:
+        - :meth:`embed`: -> ``[B, d]`` online-encoder graph embeddings
     """
 
-    def __init__(self, encoder: nn.Module, augmentation: str | Sequence[str] = "random2", p: float = 0.2,
+    def __init__(self, encoder: nn.Module, augmentation: str | Sequence[str | Callable] = "random2", p: float = 0.2,
                  augment_both: bool = True, queue_size: int = 1024, momentum: float = 0.99,
                  temperature: float = 0.2, mask_mode: str = "gaussian",
                  generator: Optional[torch.Generator] = None) -> None:
-        super().__init__()
-        from graphcl.methods.graphcl_graph import build_augmentations, projection_head, reset_linear_xavier
-
-        channels = getattr(encoder, "out_channels", None)
-        if not isinstance(channels, int):
-            raise TypeError("encoder must expose an int attribute out_channels")
-        names = augmentation_names(augmentation)
+        super().__init__(generator)
+        channels = encoder_channels(encoder)
+        self.transforms = resolve_augmentations(augmentation, p, mask_mode, generator)
         self.momentum = check_momentum(momentum)
         self.temperature = check_positive("temperature", temperature)
         self.encoder = encoder
         self.projection = projection_head(channels)
-        reset_linear_xavier(self.projection)
         self.key_encoder = frozen_copy(encoder)
         self.key_projection = frozen_copy(self.projection)
         self.queue = MomentumQueue(queue_size, channels)
-        self.augmentation = augmentation if isinstance(augmentation, str) else list(names)
+        self.augmentation = augmentation
         self.p = float(p)
         self.augment_both = bool(augment_both)
-        self.generator = generator
-        self.transforms = build_augmentations(names, p, mask_mode, generator)
-        self.config = {"augmentation": self.augmentation, "p": self.p, "augment_both": self.augment_both,
-                       "queue_size": queue_size, "momentum": self.momentum, "temperature": self.temperature,
-                       "mask_mode": mask_mode}
 
     def reset_parameters(self) -> None:
-        from graphcl.methods.graphcl_graph import reset_linear_xavier
-
         self.encoder.reset_parameters()
-        reset_linear_xavier(self.projection)
+        self.projection.reset_xavier()
         self.key_encoder.load_state_dict(self.encoder.state_dict())
         self.key_projection.load_state_dict(self.projection.state_dict())
         self.queue.reset_parameters()
 
     def views(self, data: Data) -> tuple[Data, Data]:
-        from graphcl.methods.graphcl_graph import augment_per_graph
-
-        first = augment_per_graph(data, self.transforms, self.generator) if self.augment_both else data
-        return first, augment_per_graph(data, self.transforms, self.generator)
+        return graph_views(data, self.transforms, self.generator, self.augment_both)
 
     def loss(self, data: Data) -> Tensor:
         """InfoNCE of the queries against their keys and the queue (lower is better)."""
@@ -94,26 +83,17 @@ class MoCo(nn.Module):
             momentum_update(self.key_encoder, self.encoder, self.momentum)
             momentum_update(self.key_projection, self.projection, self.momentum)
         first, second = self.views(data)
-        query = self.projection(self._graph(self.encoder, first))
+        query = self.projection(encode_graphs(self.encoder, first))
         with torch.no_grad():
-            key = F.normalize(self.key_projection(self._graph(self.key_encoder, second)), dim=1)
+            key = F.normalize(self.key_projection(encode_graphs(self.key_encoder, second)), dim=1)
         loss = info_nce_loss(query, key, self.queue(), self.temperature)
         if training:
             self.queue.enqueue(key)
         return loss
 
-    @staticmethod
-    def _graph(encoder: nn.Module, data: Data) -> Tensor:
-        graph = encoder(data).graph
-        if graph is None:
-            raise ValueError("MoCo needs an encoder that returns graph embeddings")
-        return graph
-
-    @torch.no_grad()
-    def embed(self, data: Data) -> Tensor:
-        """Online-encoder graph embeddings ``[B, d]``, eval mode, no gradients."""
-        with evaluation_mode(self):
-            return self._graph(self.encoder, data)
+    def embedding(self, data: Data) -> Tensor:
+        """Online-encoder graph embeddings ``[B, d]``."""
+        return encode_graphs(self.encoder, data)
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}(encoder={self.encoder!r}, augmentation={self.augmentation!r}, "

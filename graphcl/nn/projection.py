@@ -7,8 +7,12 @@ from torch import Tensor, nn
 from graphcl.utils.checks import check_positive_int
 
 
+_ACTIVATIONS = {"relu": nn.ReLU, "prelu": nn.PReLU, "elu": nn.ELU}
+
+
 class ProjectionHead(nn.Module):
-    r"""An MLP ``Linear -> [BatchNorm] -> ReLU -> ... -> Linear``.
+    r"""An MLP ``Linear -> [BatchNorm] -> activation -> ... -> Linear [-> BatchNorm]``: GraphCL's and
+    MoCo's projection heads, SimSiam's projector and predictor, BGRL's predictor, GRACE's ELU head.
 
     Args:
         in_channels (int): input size.
@@ -17,6 +21,9 @@ class ProjectionHead(nn.Module):
         num_layers (int, optional): number of linear layers; ``1`` is a single linear map.
             (default: :obj:`2`)
         batch_norm (bool, optional): batch normalization after each hidden linear layer. (default: :obj:`False`)
+        activation (str, optional): ``"relu"``, ``"prelu"`` or ``"elu"``. (default: :obj:`"relu"`)
+        output_batch_norm (bool, optional): batch normalization after the last linear layer (SimSiam's
+            projector). (default: :obj:`False`)
 
     Shapes:
         - input: ``[*, in_channels]``
@@ -24,7 +31,7 @@ class ProjectionHead(nn.Module):
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2,
-                 batch_norm: bool = False) -> None:
+                 batch_norm: bool = False, activation: str = "relu", output_batch_norm: bool = False) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
                             ("out_channels", out_channels), ("num_layers", num_layers)):
@@ -34,6 +41,10 @@ class ProjectionHead(nn.Module):
         self.out_channels = out_channels
         self.num_layers = num_layers
         self.batch_norm = batch_norm
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose from {sorted(_ACTIVATIONS)}")
+        self.activation = activation
+        self.output_batch_norm = output_batch_norm
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
         layers: list[nn.Module] = []
         for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -41,13 +52,28 @@ class ProjectionHead(nn.Module):
             if index < num_layers - 1:
                 if batch_norm:
                     layers.append(nn.BatchNorm1d(fan_out))
-                layers.append(nn.ReLU())
+                layers.append(_ACTIVATIONS[activation]())
+        if output_batch_norm:
+            layers.append(nn.BatchNorm1d(sizes[-1]))
         self.mlp = nn.Sequential(*layers)
+
+    @property
+    def config(self) -> dict:
+        return {"in_channels": self.in_channels, "hidden_channels": self.hidden_channels,
+                "out_channels": self.out_channels, "num_layers": self.num_layers, "batch_norm": self.batch_norm,
+                "activation": self.activation, "output_batch_norm": self.output_batch_norm}
 
     def reset_parameters(self) -> None:
         for module in self.mlp:
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
+
+    def reset_xavier(self) -> None:
+        """Xavier-uniform weights and zero biases for every linear layer (GraphCL's official initialisation)."""
+        for module in self.mlp:
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+                nn.init.zeros_(module.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.size(-1) != self.in_channels:

@@ -11,6 +11,11 @@ from typing import Optional
 import torch
 from torch import nn
 
+from graphcl.augment import JOAO_AUGMENTATIONS, MaskAttributes
+from graphcl.methods.graphcl_graph import GraphCL
+from graphcl.methods.joao import JOAO, JOAOv2
+from graphcl.nn.molecule_gin import MoleculeGINEncoder
+
 MOLECULE_METHODS = ("graphcl", "joao", "joaov2")
 
 #: Atom-feature row that stands for a masked atom. OGB's ``AtomEncoder`` has no dedicated mask row, so
@@ -35,11 +40,6 @@ def build_molecule_method(name: str, encoder: Optional[nn.Module] = None, p: flo
         name (str): ``"graphcl"``, ``"joao"`` or ``"joaov2"``.
         encoder (nn.Module, optional): defaults to ``MoleculeGINEncoder()`` (5 x 300, mean pooling).
     """
-    from graphcl.augment import make_augmentation
-    from graphcl.methods.graphcl_graph import GraphCL
-    from graphcl.methods.joao import JOAO, JOAOv2
-    from graphcl.nn import MoleculeGINEncoder
-
     key = name.lower()
     if key not in MOLECULE_METHODS:
         raise ValueError(f"unknown molecular pretraining method {name!r}; choose from {MOLECULE_METHODS}")
@@ -47,13 +47,9 @@ def build_molecule_method(name: str, encoder: Optional[nn.Module] = None, p: flo
     if key == "graphcl":
         return GraphCL(encoder, augmentation=("node_drop", "subgraph"), p=p, augment_both=True,
                        temperature=temperature, exclude_positive=True, mask_mode="zero", generator=generator)
+    # attribute masking writes OGB's mask token into the categorical atom features
+    pool = [MaskAttributes(p, mode="token", mask_value=torch.tensor(OGB_ATOM_MASK_TOKEN), generator=generator)
+            if name == "attr_mask" else name for name in JOAO_AUGMENTATIONS]
     cls = JOAO if key == "joao" else JOAOv2
-    method = cls(encoder, p=p, gamma=gamma, temperature=temperature, exclude_positive=True, mask_mode="zero",
-                 generator=generator)
-    for index, aug_name in enumerate(method.augmentation_names):
-        if aug_name == "attr_mask":
-            method.transforms[index] = make_augmentation("attr_mask", p, mode="token",
-                                                         mask_value=torch.tensor(OGB_ATOM_MASK_TOKEN),
-                                                         generator=generator)
-    method.config = {**method.config, "mask_mode": "token", "mask_value": list(OGB_ATOM_MASK_TOKEN)}
-    return method
+    return cls(encoder, augmentations=pool, p=p, gamma=gamma, temperature=temperature, exclude_positive=True,
+               generator=generator)
