@@ -1,4 +1,5 @@
-"""Contrastive pretraining methods: each an ``nn.Module`` with ``loss(data)`` and ``embed(data)``."""
+"""Contrastive pretraining methods: each a :class:`Method` (``loss(batch)``, ``embed(batch)``, ``config``)."""
+from graphcl.methods.base import Method, encode, encode_graphs, encoder_channels, resolve_augmentations
 from graphcl.methods.bgrl import BGRL, GraphBGRL
 from graphcl.methods.cg3 import CG3
 from graphcl.methods.dgi import DGI, TrainResult, train_full_batch
@@ -7,9 +8,20 @@ from graphcl.methods.graphcl_node import NODE_AUGMENTATIONS, NodeGraphCL, make_n
 from graphcl.methods.joao import JOAO, AugmentationPairDistribution, JOAOv2, project_simplex
 from graphcl.methods.mocl import MoCL, build_mocl
 from graphcl.methods.moco import MoCo
+from graphcl.methods.registry import GRAPH_METHODS, NODE_METHODS, build_method, method_class, register_method
 from graphcl.methods.simsiam import SimSiam
 
 __all__ = [
+    "Method",
+    "encode",
+    "encode_graphs",
+    "encoder_channels",
+    "resolve_augmentations",
+    "NODE_METHODS",
+    "GRAPH_METHODS",
+    "method_class",
+    "build_method",
+    "register_method",
     "DGI",
     "NodeGraphCL",
     "NODE_AUGMENTATIONS",
