@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import argparse
 
+from graphcl.cli.options import add_alias, add_run_options, library_default
+from graphcl.data import load_planetoid
+from graphcl.methods.cg3 import CG3, LOSS_TERMS, label_rate_split, train_cg3, with_split
+from graphcl.utils import (atomic_write_json, environment_info, format_mean_std, make_generator, peak_memory_mb,
+                           seed_everything)
+
 
 def _run(args: argparse.Namespace) -> int:
-    from graphcl.data import load_planetoid
-    from graphcl.methods.cg3 import CG3, LOSS_TERMS, label_rate_split, train_cg3, with_split
-    from graphcl.utils import (atomic_write_json, environment_info, format_mean_std, make_generator,
-                               peak_memory_mb, seed_everything)
-
     off = set(args.without or [])
     unknown = off - set(LOSS_TERMS)
     if unknown:
@@ -33,32 +34,31 @@ def _run(args: argparse.Namespace) -> int:
               f"(epoch {result.best_epoch}/{result.epochs_run}, {result.seconds_per_epoch:.3f} s/epoch)")
     summary = format_mean_std([r["test_accuracy"] for r in runs], scale=100)
     print(f"{args.dataset}: test accuracy {summary} over {len(runs)} seed(s)")
-    if args.output:
+    if args.out:
         config = {k: v for k, v in vars(args).items() if k != "func"}
-        atomic_write_json(args.output, {"method": "CG3", "config": config, "runs": runs,
+        atomic_write_json(args.out, {"method": "CG3", "config": config, "runs": runs,
                                         "test_accuracy": summary, "peak_memory_mb": peak_memory_mb(),
                                         "environment": environment_info()})
-        print(f"wrote {args.output}")
+        print(f"wrote {args.out}")
     return 0
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("cg3", help="semi-supervised node classification with CG3")
     parser.add_argument("--dataset", default="Cora", help="Cora, CiteSeer or PubMed")
-    parser.add_argument("--root", default=None, help="data root (default: $GRAPHCL_DATA_ROOT or ./datasets)")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--label-rate", type=float, default=None,
                         help="class-balanced random split with this fraction labelled (default: public split)")
-    parser.add_argument("--epochs", type=int, default=1000)
-    parser.add_argument("--patience", type=int, default=None, help="early stopping on validation accuracy")
-    parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--weight-decay", type=float, default=0.1)
-    parser.add_argument("--hidden-channels", type=int, default=1024)
-    parser.add_argument("--dropout", type=float, default=0.6)
-    parser.add_argument("--temperature", type=float, default=0.5)
+    parser.add_argument("--epochs", type=int, default=library_default(train_cg3, "epochs"))
+    parser.add_argument("--patience", type=int, default=library_default(train_cg3, "patience"),
+                        help="early stopping on validation accuracy")
+    parser.add_argument("--lr", type=float, default=library_default(train_cg3, "lr"))
+    parser.add_argument("--weight-decay", type=float, default=library_default(train_cg3, "weight_decay"))
+    parser.add_argument("--hidden-channels", type=int, default=library_default(CG3, "hidden_channels"))
+    parser.add_argument("--dropout", type=float, default=library_default(CG3, "p"))
+    parser.add_argument("--temperature", type=float, default=library_default(CG3, "temperature"))
     parser.add_argument("--without", nargs="*", metavar="TERM",
                         help="switch loss terms off: unsupervised supervised generative classification")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--output", default=None, help="write the result JSON here (atomically)")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--out", default=None, help="write the result JSON to this file (atomically)")
+    add_alias(parser, "--output", dest="out")
+    add_run_options(parser, seeds=True)
     parser.set_defaults(func=_run)

@@ -2,23 +2,24 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
+
+from graphcl.cli.options import add_alias, add_run_options, library_default
+from graphcl.eval.unsupervised_tu import GRAPH_METHODS, run_unsupervised_tu, summarize_tu
+from graphcl.utils import append_jsonl, atomic_write_text, environment_info, read_jsonl
 
 
 def _run(args: argparse.Namespace) -> int:
-    import os
-    from pathlib import Path
-
-    from graphcl.eval.unsupervised_tu import run_unsupervised_tu, summarize_tu
-    from graphcl.utils import append_jsonl, atomic_write_text, environment_info, read_jsonl
-
-    output = Path(args.output) if args.output else None
+    output = Path(args.out) if args.out else None
     environment = environment_info()
     for dataset in args.datasets:
         for method in args.methods:
             for seed in args.seeds:
                 record = run_unsupervised_tu(dataset, method, seed=seed, epochs=args.epochs, lr=args.lr,
-                                             batch_size=args.batch_size, augmentation=args.augmentation,
-                                             p=args.p, gamma=args.gamma, classifier=args.classifier,
+                                             batch_size=args.batch_size, hidden_channels=args.hidden_channels,
+                                             num_layers=args.num_layers, augmentation=args.augmentation,
+                                             p=args.aug_ratio, gamma=args.gamma, classifier=args.classifier,
                                              device=args.device, root=args.root, progress=not args.no_progress,
                                              save_encoder_to=(Path(args.save_dir) / f"{dataset}_{method}_seed{seed}.pt"
                                                               if args.save_dir else None))
@@ -42,20 +43,27 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "tu-unsupervised", help="pretrain GraphCL/JOAO/JOAOv2 on TU datasets and evaluate by SVM cross-validation")
     parser.add_argument("--datasets", nargs="+", default=["MUTAG"], help="TU names, e.g. MUTAG PROTEINS NCI1")
-    parser.add_argument("--methods", nargs="+", default=["graphcl"], choices=("graphcl", "joao", "joaov2"))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--epochs", type=int, default=None, help="default: 20 (JOAOv2: 40)")
-    parser.add_argument("--lr", type=float, default=None, help="default: 0.01 (JOAOv2: 0.001)")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--augmentation", default="random2", help="GraphCL mode: dnodes, pedges, subgraph, "
-                        "mask_nodes, random2, random3, random4")
-    parser.add_argument("--p", type=float, default=0.2, help="augmentation strength")
-    parser.add_argument("--gamma", type=float, default=0.1, help="JOAO regularizer")
-    parser.add_argument("--classifier", default="svc", choices=("svc", "linear_svc", "logistic"))
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--root", default=None, help="data root (default: $GRAPHCL_DATA_ROOT or ./datasets)")
-    parser.add_argument("--output", default=None, help="append JSON lines here and write a .md summary")
+    parser.add_argument("--methods", nargs="+", default=["graphcl"], choices=GRAPH_METHODS)
+    parser.add_argument("--epochs", type=int, default=None, help="default: the method's paper setting "
+                        "(20; JOAOv2: 40)")
+    parser.add_argument("--lr", type=float, default=None, help="default: the method's paper setting "
+                        "(0.01; JOAOv2: 0.001)")
+    parser.add_argument("--batch-size", type=int, default=library_default(run_unsupervised_tu, "batch_size"))
+    parser.add_argument("--hidden-channels", type=int,
+                        default=library_default(run_unsupervised_tu, "hidden_channels"))
+    parser.add_argument("--num-layers", type=int, default=library_default(run_unsupervised_tu, "num_layers"))
+    parser.add_argument("--augmentation", default=library_default(run_unsupervised_tu, "augmentation"),
+                        help="GraphCL mode: dnodes, pedges, subgraph, mask_nodes, random2, random3, random4")
+    parser.add_argument("--aug-ratio", type=float, default=library_default(run_unsupervised_tu, "p"),
+                        help="augmentation strength")
+    add_alias(parser, "--p", dest="aug_ratio", type=float)
+    parser.add_argument("--gamma", type=float, default=library_default(run_unsupervised_tu, "gamma"),
+                        help="JOAO regularizer")
+    parser.add_argument("--classifier", default=library_default(run_unsupervised_tu, "classifier"),
+                        choices=("svc", "linear_svc", "logistic"))
+    parser.add_argument("--out", default=None, help="append JSON lines to this file and write a .md summary")
+    add_alias(parser, "--output", dest="out")
     parser.add_argument("--save-dir", default=None,
                         help="save each trained encoder here as <dataset>_<method>_seed<seed>.pt")
-    parser.add_argument("--no-progress", action="store_true")
+    add_run_options(parser, seeds=True)
     parser.set_defaults(func=_run)
