@@ -63,14 +63,26 @@ class _Uniforms:
     def __init__(self, generator: torch.Generator | None, device: torch.device, block: int) -> None:
         self.generator, self.device, self.block = generator, device, max(int(block), 1)
         self.values = rand(0, generator, device)
+        self.array: np.ndarray | None = None
         self.position = 0
 
-    def take(self, n: int) -> Tensor:
+    def _reserve(self, n: int) -> None:
         if self.position + n > self.values.numel():
             self.values = rand(max(n, self.block), self.generator, self.device)
+            self.array = None
             self.position = 0
         self.position += n
+
+    def take(self, n: int) -> Tensor:
+        self._reserve(n)
         return self.values[self.position - n:self.position]
+
+    def take_numpy(self, n: int) -> np.ndarray:
+        """:meth:`take` as a NumPy array (CPU only)."""
+        self._reserve(n)
+        if self.array is None:
+            self.array = self.values.numpy()
+        return self.array[self.position - n:self.position]
 
 
 def _one_per_group(values: Tensor, group: Tensor, num_groups: int) -> Tensor:
@@ -122,15 +134,19 @@ def _grow_numpy(info, edge_index: Tensor | None, seeds: Tensor, target: Tensor, 
         table, rowptr, degree, targets = _numpy_neighbours(edge_index, num_nodes, edge_keep)
     target = target.numpy()
     active = active.numpy().copy()
-    inside = np.append(seeds.numpy(), True)
+    seeds = seeds.numpy()
+    # ``outside``: not in the subgraph (the padding slot ``N`` never is a candidate);
+    # ``open_nodes``: nodes of the graphs still growing.
+    outside = np.append(~seeds, False)
+    open_nodes = np.append(active[node_graph], False)
     arrival = np.zeros(num_nodes, dtype=np.float64)
     size = np.ones(num_graphs, dtype=np.int64)
     frontier = np.zeros(num_nodes + 1, dtype=bool)
-    added = np.flatnonzero(inside[:num_nodes])
+    added = np.flatnonzero(seeds)
     uniforms = _Uniforms(generator, device, 4 * num_nodes)
+    infinity = np.full(num_graphs, np.inf, dtype=np.float32)
     step = 0
-    while True:
-        frontier[added] = False
+    while active.any():
         if has_neighbours and added.size:
             if table is not None:
                 reached = table[added].ravel()
@@ -138,31 +154,34 @@ def _grow_numpy(info, edge_index: Tensor | None, seeds: Tensor, target: Tensor, 
                 count = degree[added]
                 first = np.repeat(rowptr[added] - (np.cumsum(count) - count), count)
                 reached = targets[first + np.arange(first.size)]
-            frontier[reached[~inside[reached]]] = True
-        if not active.any():
-            break
+            frontier[reached] = True
         step += 1
-        candidates = np.flatnonzero(frontier[:num_nodes])
+        candidates = np.flatnonzero(frontier & outside & open_nodes)
         candidate_graph = node_graph[candidates]
-        still = active[candidate_graph]
-        candidates, candidate_graph = candidates[still], candidate_graph[still]
-        draw = uniforms.take(candidates.size).numpy()
-        joins = (draw < expansion_rate) | _one_per_group_np(draw, candidate_graph, num_graphs)
-        added = candidates[joins]
-        stuck = active & (np.bincount(candidate_graph, minlength=num_graphs) == 0)
+        draw = uniforms.take_numpy(candidates.size)
+        smallest = infinity.copy()
+        np.minimum.at(smallest, candidate_graph, draw)
+        # Each candidate joins with probability r, and the one with the smallest draw always does.
+        added = candidates[(draw < expansion_rate) | (draw == smallest[candidate_graph])]
+        stuck = active & (smallest == np.inf)
         if stuck.any():
             if restart:
-                outside = np.flatnonzero(~inside[:num_nodes] & stuck[node_graph])
-                outside_graph = node_graph[outside]
-                draw = uniforms.take(outside.size).numpy()
-                added = np.concatenate([added, outside[_one_per_group_np(draw, outside_graph, num_graphs)]])
+                # A new seed: one random node outside the subgraph, in every exhausted graph.
+                pool = np.flatnonzero(outside[:num_nodes] & stuck[node_graph])
+                pool_graph = node_graph[pool]
+                draw = uniforms.take_numpy(pool.size)
+                added = np.concatenate([added, pool[_one_per_group_np(draw, pool_graph, num_graphs)]])
             else:
                 active &= ~stuck
-        inside[added] = True
+                open_nodes[:num_nodes] = active[node_graph]
+        outside[added] = False
         arrival[added] = float(step)
         size += np.bincount(node_graph[added], minlength=num_graphs)
-        active &= size < target
-    return (torch.from_numpy(inside[:num_nodes]), torch.from_numpy(arrival), torch.from_numpy(size))
+        finished = active & (size >= target)
+        if finished.any():
+            active &= ~finished
+            open_nodes[:num_nodes] = active[node_graph]
+    return (torch.from_numpy(~outside[:num_nodes]), torch.from_numpy(arrival), torch.from_numpy(size))
 
 
 def _grow_listed(info, neighbours: "_Neighbours | None", seeds: Tensor, target: Tensor, active: Tensor,
