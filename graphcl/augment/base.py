@@ -49,6 +49,14 @@ class Augmentation(BaseTransform):
         return f"{self.__class__.__name__}({', '.join(parts)})"
 
 
+def _implements(transform: Callable[[Data], Data], method: str) -> bool:
+    if not isinstance(transform, Augmentation):
+        return False
+    cls = type(transform)
+    owner = next((klass for klass in cls.__mro__ if method in vars(klass)), None)
+    return owner is not None and cls.forward is owner.forward and cls.__call__ is Augmentation.__call__
+
+
 def supports_graph_mask(transform: Callable[[Data], Data]) -> bool:
     """Whether ``transform`` restricts itself to a subset of graphs natively (with tensor masks).
 
@@ -56,11 +64,15 @@ def supports_graph_mask(transform: Callable[[Data], Data]) -> bool:
     ``__call__`` are the ones written next to it; a subclass that overrides ``forward`` (its own behaviour)
     is not trusted to follow ``_forward_graphs`` and takes the general route.
     """
-    if not isinstance(transform, Augmentation):
-        return False
-    cls = type(transform)
-    owner = next((klass for klass in cls.__mro__ if "_forward_graphs" in vars(klass)), None)
-    return owner is not None and cls.forward is owner.forward and cls.__call__ is Augmentation.__call__
+    return _implements(transform, "_forward_graphs")
+
+
+def selects_nodes(transform: Callable[[Data], Data]) -> bool:
+    """Whether ``transform`` only keeps a subset of nodes (with their induced edges) and can say which:
+    ``transform._node_keep(data, info, graph_mask)`` gives the boolean ``[N]`` mask of the kept nodes
+    (node dropping, subgraph sampling). Several such transforms on disjoint graphs share one
+    :func:`~graphcl.augment._graph.select_nodes`."""
+    return _implements(transform, "_node_keep")
 
 
 def apply_to_graphs(transform: Callable[[Data], Data], data: Data, graph_mask: Tensor) -> Data:

@@ -5,8 +5,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import (check_graph_mask, check_ratio, choose_per_group, layout, only_in, select_nodes,
-                                   share)
+from graphcl.augment._graph import (GraphLayout, check_graph_mask, check_ratio, choose_per_group, layout, only_in,
+                                   select_nodes, share)
 from graphcl.augment.base import Augmentation
 
 
@@ -41,10 +41,15 @@ def drop_nodes(data: Data, p: float = 0.2, generator: torch.Generator | None = N
     p = check_ratio(p)
     info = layout(data)
     graph_mask = check_graph_mask(graph_mask, info)
+    return select_nodes(data, info, drop_nodes_keep(info, p, generator, graph_mask))
+
+
+def drop_nodes_keep(info: GraphLayout, p: float, generator: torch.Generator | None = None,
+                    graph_mask: Tensor | None = None) -> Tensor:
+    """The nodes :func:`drop_nodes` keeps (all nodes of the graphs outside ``graph_mask``), shape ``[N]``."""
     counts = info.node_counts
     num_drop = only_in(graph_mask, torch.minimum(share(counts, p), counts - 1))
-    keep = ~choose_per_group(info.node_graph, info.num_graphs, num_drop, generator, counts)
-    return select_nodes(data, info, keep)
+    return ~choose_per_group(info.node_graph, info.num_graphs, num_drop, generator, counts)
 
 
 class DropNodes(Augmentation):
@@ -63,3 +68,6 @@ class DropNodes(Augmentation):
 
     def _forward_graphs(self, data: Data, graph_mask: Tensor) -> Data:
         return drop_nodes(data, self.p, generator=self.generator, graph_mask=graph_mask)
+
+    def _node_keep(self, data: Data, info: GraphLayout, graph_mask: Tensor) -> Tensor:
+        return drop_nodes_keep(info, self.p, self.generator, graph_mask)

@@ -8,8 +8,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
-from graphcl.augment._graph import check_data, check_graph_mask, is_batch, layout, new_like
-from graphcl.augment.base import Augmentation, apply_to_graphs
+from graphcl.augment._graph import check_data, check_graph_mask, is_batch, layout, new_like, select_nodes
+from graphcl.augment.base import Augmentation, apply_to_graphs, selects_nodes
 
 Transform = Callable[[Data], Data]
 
@@ -98,10 +98,24 @@ def random_choice_per_graph(data: Data, transforms: Sequence[Transform], probs: 
     if graph_mask is not None:
         choice = torch.where(graph_mask, choice, torch.full_like(choice, -1))
     out = new_like(data)
+    present = torch.bincount(choice[choice >= 0], minlength=len(transforms)).tolist()
+    node_selecting = []
     for index, transform in enumerate(transforms):
-        chosen = choice == index
-        if bool(chosen.any()):
-            out = apply_to_graphs(transform, out, chosen)
+        if not present[index]:
+            continue
+        if selects_nodes(transform):
+            node_selecting.append(index)
+        else:
+            out = apply_to_graphs(transform, out, choice == index)
+    if node_selecting:
+        # The graphs are disjoint, so the node-selecting candidates (node dropping, subgraphs) can read the
+        # same batch and share one selection.
+        info = layout(out)
+        keep = None
+        for index in node_selecting:
+            kept = transforms[index]._node_keep(out, info, choice == index)
+            keep = kept if keep is None else keep & kept
+        out = select_nodes(out, info, keep)
     return (out, choice) if return_choice else out
 
 

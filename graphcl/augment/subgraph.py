@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import (check_graph_mask, check_ratio, choose_per_group, has_edges, is_sorted, layout,
-                                   rand, select_nodes, share)
+from graphcl.augment._graph import (GraphLayout, check_graph_mask, check_ratio, choose_per_group, has_edges,
+                                   is_sorted, layout, rand, random_rank, select_nodes, share)
 from graphcl.augment.base import Augmentation
 
 
@@ -30,8 +31,8 @@ class _Neighbours:
     def __init__(self, edge_index: Tensor, num_nodes: int) -> None:
         row, col = edge_index
         src, dst = torch.cat([row, col]), torch.cat([col, row])
-        order = torch.argsort(src)
-        src, dst = src[order], dst[order]
+        src, order = torch.sort(src, stable=True)
+        dst = dst[order]
         self.num_nodes = num_nodes
         self.degree = torch.bincount(src, minlength=num_nodes)
         self.rowptr = torch.cumsum(self.degree, 0) - self.degree
@@ -55,11 +56,182 @@ class _Neighbours:
         return self.targets[self.rowptr[nodes][segment] + offset]
 
 
+class _Uniforms:
+    """Uniform draws in [0, 1) from ``generator``, taken in blocks (one generator call per block instead of one
+    per round); numbers left in a block are discarded, so every draw stays independent and uniform."""
+
+    def __init__(self, generator: torch.Generator | None, device: torch.device, block: int) -> None:
+        self.generator, self.device, self.block = generator, device, max(int(block), 1)
+        self.values = rand(0, generator, device)
+        self.array: np.ndarray | None = None
+        self.position = 0
+
+    def _reserve(self, n: int) -> None:
+        if self.position + n > self.values.numel():
+            self.values = rand(max(n, self.block), self.generator, self.device)
+            self.array = None
+            self.position = 0
+        self.position += n
+
+    def take(self, n: int) -> Tensor:
+        self._reserve(n)
+        return self.values[self.position - n:self.position]
+
+    def take_numpy(self, n: int) -> np.ndarray:
+        """:meth:`take` as a NumPy array (CPU only)."""
+        self._reserve(n)
+        if self.array is None:
+            self.array = self.values.numpy()
+        return self.array[self.position - n:self.position]
+
+
 def _one_per_group(values: Tensor, group: Tensor, num_groups: int) -> Tensor:
     """Mask of the element with the smallest value in each group (values are distinct random draws)."""
     smallest = torch.full((num_groups,), math.inf, device=values.device)
     smallest = smallest.scatter_reduce(0, group, values, reduce="amin")
     return values == smallest[group]
+
+
+def _one_per_group_np(values: np.ndarray, group: np.ndarray, num_groups: int) -> np.ndarray:
+    smallest = np.full(num_groups, np.inf, dtype=values.dtype)
+    np.minimum.at(smallest, group, values)
+    return values == smallest[group]
+
+
+def _numpy_neighbours(edge_index: Tensor, num_nodes: int, edge_keep: np.ndarray | None):
+    """:class:`_Neighbours` in NumPy, for the edges in ``edge_keep`` only: ``(table, None, None, None)``
+    (padded ``[N + 1, D]``, padding ``N``) or ``(None, rowptr, degree, targets)`` (CSR)."""
+    edges = edge_index.numpy()
+    if edge_keep is not None:
+        edges = edges[:, edge_keep]
+    src = np.concatenate([edges[0], edges[1]])
+    dst = np.concatenate([edges[1], edges[0]])
+    order = np.argsort(src, kind="stable")
+    src, dst = src[order], dst[order]
+    degree = np.bincount(src, minlength=num_nodes)
+    rowptr = np.cumsum(degree) - degree
+    width = int(degree.max()) if src.size else 0
+    if (num_nodes + 1) * width <= 4 * src.size + 1024:
+        table = np.full((num_nodes + 1, max(width, 1)), num_nodes, dtype=np.int64)
+        table[src, np.arange(src.size) - rowptr[src]] = dst
+        return table, None, None, None
+    return None, rowptr, degree, dst
+
+
+def _grow_numpy(info, edge_index: Tensor | None, seeds: Tensor, target: Tensor, active: Tensor,
+                expansion_rate: float, restart: bool, generator: torch.Generator | None):
+    """:func:`_grow_listed` on CPU with NumPy arrays: the same rounds and the same random draws, taken from
+    ``generator`` in the same order (so both give the same result), at a fraction of the per-operation
+    overhead, which dominates on small molecular graphs where a batch needs tens of rounds. Only the edges
+    of the growing graphs are indexed."""
+    node_graph = info.node_graph.numpy()
+    num_graphs, num_nodes = info.num_graphs, info.num_nodes
+    device = info.node_graph.device
+    table = rowptr = degree = targets = None
+    has_neighbours = edge_index is not None
+    if has_neighbours:
+        edge_keep = active.numpy()[info.edge_graph.numpy()]
+        table, rowptr, degree, targets = _numpy_neighbours(edge_index, num_nodes, edge_keep)
+    target = target.numpy()
+    active = active.numpy().copy()
+    seeds = seeds.numpy()
+    # ``outside``: not in the subgraph (the padding slot ``N`` never is a candidate);
+    # ``open_nodes``: nodes of the graphs still growing.
+    outside = np.append(~seeds, False)
+    open_nodes = np.append(active[node_graph], False)
+    arrival = np.zeros(num_nodes, dtype=np.float64)
+    size = np.ones(num_graphs, dtype=np.int64)
+    frontier = np.zeros(num_nodes + 1, dtype=bool)
+    added = np.flatnonzero(seeds)
+    uniforms = _Uniforms(generator, device, 4 * num_nodes)
+    infinity = np.full(num_graphs, np.inf, dtype=np.float32)
+    step = 0
+    while active.any():
+        if has_neighbours and added.size:
+            if table is not None:
+                reached = table[added].ravel()
+            else:
+                count = degree[added]
+                first = np.repeat(rowptr[added] - (np.cumsum(count) - count), count)
+                reached = targets[first + np.arange(first.size)]
+            frontier[reached] = True
+        step += 1
+        candidates = np.flatnonzero(frontier & outside & open_nodes)
+        candidate_graph = node_graph[candidates]
+        draw = uniforms.take_numpy(candidates.size)
+        smallest = infinity.copy()
+        np.minimum.at(smallest, candidate_graph, draw)
+        # Each candidate joins with probability r, and the one with the smallest draw always does.
+        added = candidates[(draw < expansion_rate) | (draw == smallest[candidate_graph])]
+        stuck = active & (smallest == np.inf)
+        if stuck.any():
+            if restart:
+                # A new seed: one random node outside the subgraph, in every exhausted graph.
+                pool = np.flatnonzero(outside[:num_nodes] & stuck[node_graph])
+                pool_graph = node_graph[pool]
+                draw = uniforms.take_numpy(pool.size)
+                added = np.concatenate([added, pool[_one_per_group_np(draw, pool_graph, num_graphs)]])
+            else:
+                active &= ~stuck
+                open_nodes[:num_nodes] = active[node_graph]
+        outside[added] = False
+        arrival[added] = float(step)
+        size += np.bincount(node_graph[added], minlength=num_graphs)
+        finished = active & (size >= target)
+        if finished.any():
+            active &= ~finished
+            open_nodes[:num_nodes] = active[node_graph]
+    return (torch.from_numpy(~outside[:num_nodes]), torch.from_numpy(arrival), torch.from_numpy(size))
+
+
+def _grow_listed(info, neighbours: "_Neighbours | None", seeds: Tensor, target: Tensor, active: Tensor,
+                 expansion_rate: float, restart: bool, generator: torch.Generator | None):
+    """The growth rounds of :func:`sample_subgraph` on node lists (any layout).
+
+    Returns:
+        ``(inside, arrival, size)``: membership ``[N]``, round of arrival ``[N]``, subgraph sizes ``[B]``.
+    """
+    node_graph, num_graphs, num_nodes = info.node_graph, info.num_graphs, info.num_nodes
+    device = node_graph.device
+    # One extra always-inside slot: the padding sink of the neighbour table.
+    inside = torch.cat([seeds, seeds.new_ones(1)])
+    arrival = torch.zeros(num_nodes, dtype=torch.float64, device=device)
+    size = torch.ones_like(target)
+    frontier = torch.zeros(num_nodes + 1, dtype=torch.bool, device=device)
+    added = seeds.nonzero().flatten()
+    uniforms = _Uniforms(generator, device, 4 * num_nodes)
+    step = 0
+    while True:
+        # The frontier only ever holds nodes outside the subgraph.
+        frontier[added] = False
+        if neighbours is not None and added.numel():
+            reached = neighbours.of(added)
+            frontier[reached[~inside[reached]]] = True
+        if not bool(active.any()):
+            break
+        step += 1
+        candidates = frontier[:num_nodes].nonzero().flatten()
+        candidate_graph = node_graph[candidates]
+        still = active[candidate_graph]
+        candidates, candidate_graph = candidates[still], candidate_graph[still]
+        draw = uniforms.take(candidates.numel())
+        joins = (draw < expansion_rate) | _one_per_group(draw, candidate_graph, num_graphs)
+        added = candidates[joins]
+        stuck = active & (torch.bincount(candidate_graph, minlength=num_graphs) == 0)
+        if bool(stuck.any()):
+            if restart:
+                # A new seed: one random node outside the subgraph, in every exhausted graph.
+                outside = (~inside[:num_nodes] & stuck[node_graph]).nonzero().flatten()
+                outside_graph = node_graph[outside]
+                seeds = outside[_one_per_group(uniforms.take(outside.numel()), outside_graph, num_graphs)]
+                added = torch.cat([added, seeds])
+            else:
+                active = active & ~stuck
+        inside[added] = True
+        arrival[added] = float(step)
+        size = size + torch.bincount(node_graph[added], minlength=num_graphs)
+        active = active & (size < target)
+    return inside[:num_nodes], arrival, size
 
 
 def sample_subgraph(data: Data, p: float = 0.2, generator: torch.Generator | None = None,
@@ -73,7 +245,8 @@ def sample_subgraph(data: Data, p: float = 0.2, generator: torch.Generator | Non
     per round, as the GraphCL paper describes; :math:`r = 1` is breadth-first growth. Once a graph holds at
     least :math:`t` nodes it stops, and the surplus of its last round is dropped at random, so exactly
     :math:`t` nodes remain and every kept node is adjacent to an earlier one (the subgraph is connected).
-    All graphs of a batch grow together, a few tensor operations per round.
+    All graphs of a batch grow together, a few array operations per round (NumPy on CPU, where the
+    per-operation overhead of small tensors dominates; torch elsewhere; both draw the same numbers).
 
     When a graph's component is exhausted before :math:`t` nodes are reached, ``restart=True`` continues
     from a new random seed outside the subgraph (the kept share is always met, the subgraph may then be
@@ -100,60 +273,61 @@ def sample_subgraph(data: Data, p: float = 0.2, generator: torch.Generator | Non
     expansion_rate = _check_rate(expansion_rate)
     info = layout(data)
     graph_mask = check_graph_mask(graph_mask, info)
+    return select_nodes(data, info, subgraph_keep(data, info, p, generator, expansion_rate, restart, graph_mask))
+
+
+def subgraph_keep(data: Data, info: GraphLayout, p: float, generator: torch.Generator | None = None,
+                  expansion_rate: float = 0.5, restart: bool = True, graph_mask: Tensor | None = None) -> Tensor:
+    """The nodes :func:`sample_subgraph` keeps (all nodes of the graphs outside ``graph_mask``), shape ``[N]``."""
     node_graph, num_graphs, num_nodes = info.node_graph, info.num_graphs, info.num_nodes
     device = node_graph.device
     counts = info.node_counts
     target = counts - torch.minimum(share(counts, p), counts - 1)
     grouped = is_sorted(node_graph)
-    seeds = choose_per_group(node_graph, num_graphs, torch.ones_like(counts), generator, counts, grouped)
-    # One extra always-inside slot: the padding sink of the neighbour table.
-    inside = torch.cat([seeds, seeds.new_ones(1)])
-    arrival = torch.zeros(num_nodes, dtype=torch.float64, device=device)
-    size = torch.ones_like(counts)
-    active = size < target
+    if grouped:
+        # A uniform seed per graph: node floor(u * n) of each graph.
+        local = torch.minimum((rand(num_graphs, generator, device).double() * counts).long(), counts - 1)
+        seeds = torch.zeros(num_nodes, dtype=torch.bool, device=device)
+        seeds[info.node_offsets + local] = True
+    else:
+        seeds = choose_per_group(node_graph, num_graphs, torch.ones_like(counts), generator, counts, grouped)
+    active = target > 1
     if graph_mask is not None:
         active = active & graph_mask
-    neighbours = _Neighbours(data.edge_index, num_nodes) if has_edges(data) and data.edge_index.numel() else None
-    frontier = torch.zeros(num_nodes + 1, dtype=torch.bool, device=device)
-    added = seeds.nonzero().flatten()
-    step = 0
-    while True:
-        # The frontier only ever holds nodes outside the subgraph.
-        frontier[added] = False
-        if neighbours is not None and added.numel():
-            reached = neighbours.of(added)
-            frontier[reached[~inside[reached]]] = True
-        if not bool(active.any()):
-            break
-        step += 1
-        candidates = frontier[:num_nodes].nonzero().flatten()
-        candidate_graph = node_graph[candidates]
-        still = active[candidate_graph]
-        candidates, candidate_graph = candidates[still], candidate_graph[still]
-        draw = rand(candidates.numel(), generator, device)
-        joins = (draw < expansion_rate) | _one_per_group(draw, candidate_graph, num_graphs)
-        added = candidates[joins]
-        stuck = active & (torch.bincount(candidate_graph, minlength=num_graphs) == 0)
-        if bool(stuck.any()):
-            if restart:
-                # A new seed: one random node outside the subgraph, in every exhausted graph.
-                outside = (~inside[:num_nodes] & stuck[node_graph]).nonzero().flatten()
-                outside_graph = node_graph[outside]
-                seeds = outside[_one_per_group(rand(outside.numel(), generator, device), outside_graph, num_graphs)]
-                added = torch.cat([added, seeds])
-            else:
-                active = active & ~stuck
-        inside[added] = True
-        arrival[added] = float(step)
-        size = size + torch.bincount(node_graph[added], minlength=num_graphs)
-        active = active & (size < target)
-    # Keep the earliest arrivals; ties inside a graph's last round are broken at random.
-    keys = torch.where(inside[:num_nodes], arrival + rand(num_nodes, generator, device).double(),
-                       torch.full_like(arrival, math.inf))
-    keep = choose_per_group(node_graph, num_graphs, torch.minimum(target, size), generator, counts, grouped, keys)
+    edge_index = data.edge_index if has_edges(data) and data.edge_index.numel() else None
+    if device.type == "cpu":
+        inside, arrival, size = _grow_numpy(info, edge_index, seeds, target, active, expansion_rate, restart,
+                                            generator)
+    else:
+        neighbours = _Neighbours(edge_index, num_nodes) if edge_index is not None else None
+        inside, arrival, size = _grow_listed(info, neighbours, seeds, target, active, expansion_rate, restart,
+                                             generator)
+    keep = _trim_last_round(info, inside, arrival, size - target, generator)
     if graph_mask is not None:
         keep = keep | ~graph_mask[node_graph]
-    return select_nodes(data, info, keep)
+    return keep
+
+
+def _trim_last_round(info, inside: Tensor, arrival: Tensor, surplus: Tensor,
+                     generator: torch.Generator | None) -> Tensor:
+    """Drop ``surplus[g]`` nodes (when positive) chosen uniformly among those that joined graph ``g`` in its
+    last round; earlier arrivals all stay.
+
+    Returns:
+        The kept nodes, shape ``[N]``.
+    """
+    node_graph = info.node_graph
+    keep = inside.clone()
+    over = surplus > 0
+    if not bool(over.any()):
+        return keep
+    last = torch.zeros(info.num_graphs, dtype=arrival.dtype, device=arrival.device)
+    last = last.scatter_reduce(0, node_graph, torch.where(inside, arrival, torch.zeros_like(arrival)), reduce="amax")
+    in_last = (inside & over[node_graph] & (arrival == last[node_graph])).nonzero().flatten()
+    last_graph = node_graph[in_last]
+    rank, _ = random_rank(last_graph, info.num_graphs, generator)
+    keep[in_last[rank < surplus[last_graph]]] = False
+    return keep
 
 
 class SampleSubgraph(Augmentation):
@@ -179,6 +353,9 @@ class SampleSubgraph(Augmentation):
     def _forward_graphs(self, data: Data, graph_mask: Tensor) -> Data:
         return sample_subgraph(data, self.p, generator=self.generator, expansion_rate=self.expansion_rate,
                                restart=self.restart, graph_mask=graph_mask)
+
+    def _node_keep(self, data: Data, info: GraphLayout, graph_mask: Tensor) -> Tensor:
+        return subgraph_keep(data, info, self.p, self.generator, self.expansion_rate, self.restart, graph_mask)
 
     def _extra_repr(self) -> str:
         parts = []

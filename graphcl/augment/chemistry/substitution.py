@@ -6,23 +6,30 @@ import os
 from collections import Counter
 from typing import Sequence
 
+import numpy as np
 import torch
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Data
 
+from graphcl.augment import _collation
+from graphcl.augment._graph import field_levels, graph_keys, is_batch, new_like
 from graphcl.augment.chemistry.index import ApplicabilityIndex, RuleMatcher, build_applicability_index
 from graphcl.augment.chemistry.rules import Rule, as_rules, clean_product, raw_products
 from graphcl.utils.checks import check_positive_int
 
 
-def smiles_to_data(smiles: str) -> Data:
-    """OGB featurization (:func:`ogb.utils.smiles2graph`): ``x`` long ``[N, 9]``, ``edge_index`` ``[2, E]``,
-    ``edge_attr`` long ``[E, 3]``, plus ``smiles``."""
+def _featurize(smiles: str) -> dict:
     from ogb.utils import smiles2graph
 
     try:
-        graph = smiles2graph(smiles)
+        return smiles2graph(smiles)
     except Exception as error:  # smiles2graph fails deep inside RDKit on unparsable input
         raise ValueError(f"cannot featurize SMILES {smiles!r}: {error}") from None
+
+
+def smiles_to_data(smiles: str) -> Data:
+    """OGB featurization (:func:`ogb.utils.smiles2graph`): ``x`` long ``[N, 9]``, ``edge_index`` ``[2, E]``,
+    ``edge_attr`` long ``[E, 3]``, plus ``smiles``."""
+    graph = _featurize(smiles)
     return Data(x=torch.from_numpy(graph["node_feat"]).long(),
                 edge_index=torch.from_numpy(graph["edge_index"]).long(),
                 edge_attr=torch.from_numpy(graph["edge_feat"]).long(), smiles=smiles)
@@ -152,8 +159,6 @@ class SubstructureSubstitution:
             raise ValueError("substructure substitution needs a 'smiles' string on each graph")
         new_smiles = self.augment_smiles(smiles)
         out = smiles_to_data(new_smiles)
-        from graphcl.augment._graph import field_levels
-
         node_fields, edge_fields = field_levels(data)
         skip = set(node_fields) | set(edge_fields) | {"edge_index", "num_nodes", "smiles"}
         for key, value in data.items():
@@ -161,11 +166,57 @@ class SubstructureSubstitution:
                 out[key] = value
         return out
 
+    def augment_batch(self, data: Data) -> Data:
+        """The DK-:math:`k` views of a collated batch of molecule graphs carrying ``smiles``.
+
+        The substitution and OGB featurization run per molecule (RDKit); the new graphs are then collated
+        with index arithmetic into a batch in the same order, with ``x``, ``edge_index``, ``edge_attr``,
+        ``batch``, ``ptr``, the new ``smiles`` and the graph-level fields of ``data`` (other node/edge fields
+        are dropped, as in :meth:`augment_data`); it separates with ``to_data_list``.
+        """
+        smiles = data.smiles if "smiles" in data else None
+        if isinstance(smiles, str):
+            smiles = [smiles]
+        if not isinstance(smiles, (list, tuple)) or not all(isinstance(s, str) for s in smiles):
+            raise ValueError("substructure substitution needs a 'smiles' string on each graph")
+        new_smiles = [self.augment_smiles(s) for s in smiles]
+        graphs = [_featurize(s) for s in new_smiles]
+        device = data.batch.device
+        node_counts = torch.tensor([g["num_nodes"] for g in graphs], dtype=torch.long)
+        edge_counts = torch.tensor([g["edge_index"].shape[1] for g in graphs], dtype=torch.long)
+        ptr = torch.cat([node_counts.new_zeros(1), node_counts.cumsum(0)])
+        edge_ptr = torch.cat([edge_counts.new_zeros(1), edge_counts.cumsum(0)])
+        num_graphs = len(graphs)
+        edge_index = torch.from_numpy(np.concatenate([g["edge_index"] for g in graphs], axis=1)).long()
+        edge_index = edge_index + torch.repeat_interleave(ptr[:-1], edge_counts)
+        node_fields, edge_fields = field_levels(data)
+        kept_graph_keys = [key for key in graph_keys(data) if key != "smiles"]
+        out = new_like(data)
+        for key in set(node_fields + edge_fields) | {"num_nodes"}:
+            if key in out:
+                del out[key]
+        out.x = torch.from_numpy(np.concatenate([g["node_feat"] for g in graphs])).long().to(device)
+        out.edge_index = edge_index.to(device)
+        out.edge_attr = torch.from_numpy(np.concatenate([g["edge_feat"] for g in graphs])).long().to(device)
+        out.batch = torch.repeat_interleave(torch.arange(num_graphs), node_counts).to(device)
+        out.ptr = ptr.to(device)
+        out.smiles = new_smiles
+        old_slices, old_increments = _collation.slices(data), _collation.increments(data)
+        zeros = torch.zeros(num_graphs, dtype=torch.long)
+        slices = {"x": ptr, "edge_index": edge_ptr, "edge_attr": edge_ptr, "smiles": torch.arange(num_graphs + 1)}
+        increments = {"x": zeros, "edge_index": ptr[:-1], "edge_attr": zeros, "smiles": None}
+        for key in kept_graph_keys:
+            slices[key] = old_slices[key]
+            increments[key] = old_increments.get(key)
+        stored = _collation.stored_num_nodes(data)
+        _collation.set_collation(out, slices, increments, num_graphs, None if stored is None else node_counts.tolist())
+        return out
+
     def __call__(self, data):
         if isinstance(data, str):
             return self.augment_smiles(data)
-        if isinstance(data, Batch) and hasattr(data, "_slice_dict"):
-            return Batch.from_data_list([self.augment_data(graph) for graph in data.to_data_list()])
+        if is_batch(data):
+            return self.augment_batch(data)
         if isinstance(data, Data):
             return self.augment_data(data)
         if isinstance(data, (list, tuple)) and all(isinstance(s, str) for s in data):

@@ -1,0 +1,268 @@
+"""Where a GraphCL training step spends its time: the per-graph augmentation before and after vectorization.
+
+GraphCL (default ``random2``: each graph draws node dropping or subgraph sampling, p = 0.2) on a TU dataset
+(NCI1 by default) with a GIN 3 x 32 encoder, batches of 128, Adam, one torch thread. Each epoch is timed
+twice in the same process, alternating the order: once with the per-graph augmentation of graphcl before it
+was vectorized (kept here only: ``Batch.to_data_list``, one ``Batch.from_data_list`` per drawn augmentation,
+then a merge back into graph order) and once with the current
+:func:`graphcl.augment.random_choice_per_graph`. Both go through ``GraphCL.loss`` (the module-level
+``augment_per_graph`` is swapped for the measurement), with the same seed, model initialisation and batch
+order. Reported per epoch: wall and process-CPU seconds of the whole epoch (data loading included), of the
+training steps (loss, backward, optimizer step), of the augmentation, and the augmentation's share of a
+training step.
+
+    PYTHONPATH=. OMP_NUM_THREADS=1 python benchmarks/graphcl_step_profile.py --seeds 0 1 2 --epochs 3
+    PYTHONPATH=. OMP_NUM_THREADS=1 python benchmarks/graphcl_step_profile.py --quick
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import time
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Batch, Data
+from torch_geometric.loader import DataLoader
+
+import graphcl.methods.graphcl_graph as graphcl_graph
+from graphcl.augment import random_choice_per_graph
+from graphcl.data import load_tu
+from graphcl.methods.graphcl_graph import GraphCL
+from graphcl.nn.gin import GINEncoder
+from graphcl.utils import (append_jsonl, atomic_write_text, environment_info, format_mean_std, markdown_table,
+                           mean_std, seed_everything)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The per-graph augmentation as it was before vectorization (graphcl/methods/graphcl_graph.py, kept verbatim
+# in behaviour for this measurement only)
+# ----------------------------------------------------------------------------------------------------------
+def loop_augment_per_graph(data: Data, transforms: Sequence[Callable[[Data], Data]],
+                           generator: Optional[torch.Generator] = None) -> Data:
+    """Unbatch, rebatch the graphs that drew each transform, augment each group, merge in graph order."""
+    if len(transforms) == 1:
+        return transforms[0](data)
+    if not isinstance(data, Batch):
+        index = int(torch.randint(len(transforms), (1,), generator=generator))
+        return transforms[index](data)
+    choice = torch.randint(len(transforms), (data.num_graphs,), generator=generator)
+    graphs = data.to_data_list()
+    parts, owners = [], []
+    for index, transform in enumerate(transforms):
+        members = (choice == index).nonzero().view(-1)
+        if members.numel() == 0:
+            continue
+        parts.append(transform(Batch.from_data_list([graphs[i] for i in members.tolist()])))
+        owners.append(members.to(data.batch.device))
+    if len(parts) == 1:
+        return parts[0]
+    return _merge_in_order(data, parts, owners)
+
+
+def _merge_in_order(data: Batch, parts: Sequence[Batch], owners: Sequence[Tensor]) -> Batch:
+    node_graph = torch.cat([owner[part.batch] for part, owner in zip(parts, owners)])
+    node_offsets = torch.tensor([0] + [part.num_nodes for part in parts[:-1]]).cumsum(0).tolist()
+    edge_index = torch.cat([part.edge_index + offset for part, offset in zip(parts, node_offsets)], dim=1)
+    node_order = torch.sort(node_graph, stable=True).indices
+    new_position = torch.empty_like(node_order)
+    new_position[node_order] = torch.arange(node_order.numel(), device=node_order.device)
+    edge_index = new_position[edge_index]
+    edge_order = torch.sort(node_graph[node_order][edge_index[0]], stable=True).indices
+    out = Batch()
+    node_keys = [key for key in parts[0].keys() if key not in ("batch", "ptr", "edge_index")
+                 and isinstance(parts[0][key], Tensor) and parts[0].is_node_attr(key)]
+    edge_keys = [key for key in parts[0].keys() if key not in ("batch", "ptr", "edge_index")
+                 and isinstance(parts[0][key], Tensor) and parts[0].is_edge_attr(key)]
+    for key in node_keys:
+        out[key] = torch.cat([part[key] for part in parts])[node_order]
+    for key in edge_keys:
+        out[key] = torch.cat([part[key] for part in parts])[edge_order]
+    out.edge_index = edge_index[:, edge_order]
+    out.batch = node_graph[node_order]
+    counts = torch.bincount(out.batch, minlength=data.num_graphs)
+    out.ptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+    for key in data.keys():
+        value = data[key]
+        if key not in ("batch", "ptr") and key not in out and isinstance(value, Tensor) and value.dim() > 0 \
+                and value.size(0) == data.num_graphs and not data.is_node_attr(key) and not data.is_edge_attr(key):
+            out[key] = value
+    return out
+
+
+def vectorized_augment_per_graph(data: Data, transforms: Sequence[Callable[[Data], Data]],
+                                 generator: Optional[torch.Generator] = None) -> Data:
+    return random_choice_per_graph(data, transforms, generator=generator)
+
+
+PATHS = {"loop (before)": loop_augment_per_graph, "vectorized (after)": vectorized_augment_per_graph}
+
+
+class _Clock:
+    """Wall and process-CPU seconds accumulated over the timed calls."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+
+    @contextlib.contextmanager
+    def timing(self):
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.wall += time.perf_counter() - wall
+            self.cpu += time.process_time() - cpu
+
+
+@contextlib.contextmanager
+def augmentation_path(path: Callable, clock: _Clock):
+    """Route ``GraphCL.views`` through ``path`` and time every call."""
+
+    def timed(data, transforms, generator=None):
+        with clock.timing():
+            return path(data, transforms, generator)
+
+    original = graphcl_graph.augment_per_graph
+    graphcl_graph.augment_per_graph = timed
+    try:
+        yield
+    finally:
+        graphcl_graph.augment_per_graph = original
+
+
+def run_epoch(model: GraphCL, optimizer: torch.optim.Optimizer, loader: DataLoader, path: Callable,
+              max_batches: Optional[int]) -> dict[str, float]:
+    epoch, steps, augment, loading = _Clock(), _Clock(), _Clock(), _Clock()
+    batches = 0
+    model.train()
+    with epoch.timing(), augmentation_path(path, augment):
+        iterator = iter(loader)
+        while max_batches is None or batches < max_batches:
+            with loading.timing():
+                batch = next(iterator, None)
+            if batch is None:
+                break
+            with steps.timing():
+                optimizer.zero_grad()
+                loss = model.loss(batch)
+                loss.backward()
+                optimizer.step()
+            batches += 1
+    return {"batches": batches, "loss_last": float(loss.detach()),
+            "epoch_wall_s": epoch.wall, "epoch_cpu_s": epoch.cpu, "step_wall_s": steps.wall, "step_cpu_s": steps.cpu,
+            "augment_wall_s": augment.wall, "augment_cpu_s": augment.cpu, "loading_wall_s": loading.wall,
+            "loading_cpu_s": loading.cpu, "augment_share_of_step_wall": augment.wall / steps.wall,
+            "augment_share_of_step_cpu": augment.cpu / steps.cpu}
+
+
+def build(dataset, seed: int, args) -> tuple[GraphCL, torch.optim.Optimizer, DataLoader]:
+    seed_everything(seed)
+    encoder = GINEncoder(dataset.num_features, args.hidden_channels, num_layers=args.num_layers)
+    model = GraphCL(encoder, augmentation=args.augmentation, p=args.p, generator=torch.Generator().manual_seed(seed))
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True,
+                        generator=torch.Generator().manual_seed(seed))
+    return model, optimizer, loader
+
+
+def summarize(records: list[dict], args, started: str, seconds: float) -> str:
+    env = records[0]["environment"] if records else environment_info()
+    rows = []
+    by_path: dict[str, dict[str, list[float]]] = {}
+    for name in PATHS:
+        # One value per seed: the mean over that seed's measured epochs.
+        per_seed: dict[str, list[float]] = {}
+        for seed in args.seeds:
+            mine = [r for r in records if r["path"] == name and r["seed"] == seed]
+            for key in ("epoch_wall_s", "epoch_cpu_s", "step_cpu_s", "augment_cpu_s", "augment_share_of_step_cpu",
+                        "augment_share_of_step_wall"):
+                per_seed.setdefault(key, []).append(sum(r[key] for r in mine) / len(mine))
+        by_path[name] = per_seed
+        rows.append([name, format_mean_std(per_seed["epoch_wall_s"], digits=3),
+                     format_mean_std(per_seed["epoch_cpu_s"], digits=3), format_mean_std(per_seed["step_cpu_s"], digits=3),
+                     format_mean_std(per_seed["augment_cpu_s"], digits=3),
+                     format_mean_std(per_seed["augment_share_of_step_cpu"], scale=100, digits=1),
+                     format_mean_std(per_seed["augment_share_of_step_wall"], scale=100, digits=1)])
+    before, after = by_path["loop (before)"], by_path["vectorized (after)"]
+    speedups = {key: [b / a for b, a in zip(before[key], after[key])]
+                for key in ("epoch_wall_s", "epoch_cpu_s", "augment_cpu_s")}
+    header = ["augmentation path", "s/epoch (wall)", "s/epoch (CPU)", "training steps s/epoch (CPU)",
+              "augmentation s/epoch (CPU)", "augmentation % of a step (CPU)", "augmentation % of a step (wall)"]
+    budget = f"{args.max_batches} batches" if args.max_batches else "full epochs"
+    return (
+        f"# GraphCL training step profile: {args.dataset}, `{args.augmentation}`, batch {args.batch_size}, "
+        f"GIN {args.num_layers} x {args.hidden_channels}\n\n"
+        f"Started {started} UTC, {seconds:.0f} s in all; {env['machine'].get('cpu')} ({env['machine'].get('cpu_count')} "
+        f"cores, load average at the end {tuple(round(x, 2) for x in os.getloadavg())}), {args.threads} torch "
+        f"thread(s), torch {env['versions'].get('torch')}, torch_geometric {env['versions'].get('torch_geometric')}, "
+        f"commit {env['git_commit']}.{' QUICK MODE.' if args.quick else ''}\n\n"
+        f"Seeds {args.seeds}; per seed {args.epochs} measured epochs ({budget}) per path after {args.warmup} "
+        f"warm-up epoch(s), the two paths alternating epoch by epoch in one process on the same model "
+        f"initialisation and batch order. Mean ± std over seeds of each seed's mean epoch. A training step is "
+        f"loss + backward + optimizer step; the epoch adds data loading (collation).\n\n"
+        + markdown_table(header, rows) +
+        f"\nSpeedup after/before: epoch {format_mean_std(speedups['epoch_wall_s'], digits=2)}x (wall), "
+        f"{format_mean_std(speedups['epoch_cpu_s'], digits=2)}x (CPU); augmentation "
+        f"{format_mean_std(speedups['augment_cpu_s'], digits=1)}x (CPU).\n"
+    )
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", default="NCI1")
+    parser.add_argument("--augmentation", default="random2")
+    parser.add_argument("--p", type=float, default=0.2)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--hidden-channels", type=int, default=32)
+    parser.add_argument("--num-layers", type=int, default=3)
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=3, help="measured epochs per path and seed")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured epochs per path and seed")
+    parser.add_argument("--max-batches", type=int, default=None, help="batches per epoch (default: all)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="MUTAG, one seed, one epoch of 5 batches")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.dataset, args.seeds, args.epochs, args.warmup, args.max_batches = "MUTAG", args.seeds[:1], 1, 1, 5
+    torch.set_num_threads(args.threads)
+    stem = "graphcl_step_profile_quick" if args.quick else "graphcl_step_profile"
+    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    start = time.perf_counter()
+    dataset = load_tu(args.dataset)
+    environment = environment_info()
+    records = []
+    for seed in args.seeds:
+        # One model per path, identical initialisation and batch order; epochs alternate between them.
+        runs = {name: build(dataset, seed, args) for name in PATHS}
+        names = list(PATHS)
+        for epoch in range(args.warmup + args.epochs):
+            order = names if epoch % 2 == 0 else names[::-1]
+            for name in order:
+                model, optimizer, loader = runs[name]
+                result = run_epoch(model, optimizer, loader, PATHS[name], args.max_batches)
+                if epoch < args.warmup:
+                    continue
+                record = {"benchmark": "graphcl_step_profile", "path": name, "seed": seed,
+                          "epoch": epoch - args.warmup, "dataset": args.dataset, "augmentation": args.augmentation,
+                          "p": args.p, "batch_size": args.batch_size, "hidden_channels": args.hidden_channels,
+                          "num_layers": args.num_layers, "threads": args.threads, "quick": args.quick, **result,
+                          "load_average": os.getloadavg(), "environment": environment}
+                records.append(record)
+                append_jsonl(args.results / f"{stem}.jsonl", record)
+                print(f"seed {seed} epoch {record['epoch']} {name:19s} epoch {result['epoch_wall_s']:.3f} s wall "
+                      f"{result['epoch_cpu_s']:.3f} s CPU | augmentation {result['augment_cpu_s']:.3f} s CPU "
+                      f"({100 * result['augment_share_of_step_cpu']:.1f} % of steps)", flush=True)
+    summary = summarize(records, args, started, time.perf_counter() - start)
+    atomic_write_text(args.results / f"{stem}.md", summary)
+    print(summary)
+
+
+if __name__ == "__main__":
+    main()
