@@ -393,8 +393,8 @@ def test_graph_bgrl_loss_and_target_update_by_hand():
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    for key, value in model.target_encoder.state_dict().items():
-        assert torch.allclose(value, target_state[key].to(value.dtype), atol=1e-6), key
+    for key, weight in model.target_encoder.state_dict().items():
+        assert torch.allclose(weight, target_state[key].to(weight.dtype), atol=1e-6), key
 
 
 def test_simsiam_loss_and_stop_gradient_by_hand():
