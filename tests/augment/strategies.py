@@ -19,7 +19,11 @@ def graphs(draw, max_nodes: int = 12, min_nodes: int = 1, id_offset: int = 0) ->
         pairs = pairs + [(v, u) for u, v in pairs]
     edge_index = torch.tensor(pairs, dtype=torch.long).t().reshape(2, -1)
     ids = torch.arange(n, dtype=torch.float) + id_offset
-    x = torch.stack([ids, torch.randn(n)], 1)
+    # a second feature drawn by hypothesis (reproducible, shrinkable); never zero, so that a row set to
+    # zero by masking is always a visible change
+    values = draw(st.lists(st.floats(0.5, 3.0, width=32), min_size=n, max_size=n))
+    signs = draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=n, max_size=n))
+    x = torch.stack([ids, torch.tensor(values) * torch.tensor(signs)], 1)
     edge_attr = torch.stack([ids[edge_index[0]], ids[edge_index[1]]], 1) if edge_index.numel() else \
         torch.zeros(0, 2)
     return Data(x=x, pos=ids.view(-1, 1).repeat(1, 2), node_label=ids.long(), edge_index=edge_index,

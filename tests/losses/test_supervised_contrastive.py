@@ -22,15 +22,19 @@ def test_matches_reference(batch, dim, temperature):
     assert torch.isfinite(z.grad).all()
 
 
+def seeded(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
 def test_anchors_without_positives_are_left_out():
-    z = torch.randn(5, 8)
+    z = torch.randn(5, 8, generator=seeded(1))
     labels = torch.tensor([0, 0, 1, 1, 2])  # label 2 has no positive
     expected = reference.supervised_contrastive(z, labels, 0.5)
     assert float(supervised_contrastive_loss(z, labels, 0.5)) == pytest.approx(expected, abs=1e-5)
 
 
 def test_no_positive_at_all_gives_zero_with_gradient():
-    z = torch.randn(4, 8, requires_grad=True)
+    z = torch.randn(4, 8, generator=seeded(2), requires_grad=True)
     loss = supervised_contrastive_loss(z, torch.arange(4))
     assert float(loss) == 0.0
     loss.backward()
@@ -50,13 +54,14 @@ def test_mask_selects_labelled_subset():
 def test_class_clustered_embeddings_score_lower():
     labels = torch.tensor([0, 0, 0, 1, 1, 1])
     centres = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    clustered = centres[labels] + 0.05 * torch.randn(6, 2)
-    mixed = centres[1 - labels[torch.randperm(6)]] + torch.randn(6, 2)
+    generator = seeded(3)
+    clustered = centres[labels] + 0.05 * torch.randn(6, 2, generator=generator)
+    mixed = centres[1 - labels[torch.randperm(6, generator=generator)]] + torch.randn(6, 2, generator=generator)
     assert supervised_contrastive_loss(clustered, labels) < supervised_contrastive_loss(mixed, labels)
 
 
 def test_bad_input_raises():
-    z = torch.randn(4, 3)
+    z = torch.randn(4, 3, generator=seeded(4))
     with pytest.raises(ValueError, match="temperature"):
         SupervisedContrastiveLoss(temperature=0)
     with pytest.raises(ValueError, match="labels"):
