@@ -94,7 +94,10 @@ def random_choice_per_graph(data: Data, transforms: Sequence[Transform], probs: 
     info = layout(data, allow_empty=True)
     graph_mask = check_graph_mask(graph_mask, info)
     device = info.node_graph.device
-    choice = draw_per_graph(info.num_graphs, weights, generator).to(device)
+    if len(transforms) == 1:  # nothing to choose: no draw, so the stream is that of the transform alone
+        choice = torch.zeros(info.num_graphs, dtype=torch.long, device=device)
+    else:
+        choice = draw_per_graph(info.num_graphs, weights, generator).to(device)
     if graph_mask is not None:
         choice = torch.where(graph_mask, choice, torch.full_like(choice, -1))
     out = new_like(data)

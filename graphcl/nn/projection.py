@@ -75,6 +75,13 @@ class ProjectionHead(nn.Module):
                 nn.init.xavier_uniform_(module.weight)
                 nn.init.zeros_(module.bias)
 
+    def __getitem__(self, index: int) -> nn.Module:
+        """Layer ``index`` of the MLP (``Linear``, ``BatchNorm1d`` or activation), as in a ``Sequential``."""
+        return self.mlp[index]
+
+    def __len__(self) -> int:
+        return len(self.mlp)
+
     def forward(self, x: Tensor) -> Tensor:
         if x.size(-1) != self.in_channels:
             raise ValueError(f"expected {self.in_channels} input channels, got {x.size(-1)}")
