@@ -774,11 +774,11 @@ def _broadcast_state(method: nn.Module) -> None:
             module.set_extra_state(payload[0])
 
 
-def run_options(**values: Any) -> TrainingOptions:
+def pretrain_options(**values: Any) -> TrainingOptions:
     """:class:`TrainingOptions` from keyword values, dropping ``None`` ones (library defaults apply)."""
     return TrainingOptions(**{key: value for key, value in values.items() if value is not None})
 
 
 __all__ = ["TrainingOptions", "TrainingResult", "PretrainResult", "TrainingInterrupted", "train", "pretrain",
-           "collect_generators", "run_options", "CHECKPOINT_NAME"]
+           "collect_generators", "pretrain_options", "CHECKPOINT_NAME"]
 
