@@ -143,3 +143,13 @@ def test_resume_from_step_checkpoint_after_a_crash(tmp_path, monkeypatch):
     resumed, run = mocl_run(tmp_path / "b", 0, checkpoint_steps=3)
     assert run().losses == expected.losses
     assert_same(straight.state_dict(), resumed.state_dict())
+
+
+def test_precision_and_seed_are_stored(corpus, tmp_path):
+    args = molecule_args(corpus, tmp_path, "bf16", "--precision", "bf16", "--checkpoint-dir", str(tmp_path / "ck"),
+                         "--epochs", "1", "--seed", "5")
+    assert main(args) == 0
+    config = load_checkpoint(tmp_path / "ck" / "last.pt")["config"]
+    assert (config["precision"], config["seed"]) == ("bf16", 5)
+    extra = load_checkpoint(tmp_path / "bf16.pt")["extra"]
+    assert (extra["precision"], extra["seed"]) == ("bf16", 5)
