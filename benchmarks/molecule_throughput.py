@@ -3,10 +3,14 @@ the share of time spent in augmentation vs the network.
 
     python benchmarks/molecule_throughput.py --quick            # 2 CPU cores, a few minutes
     python benchmarks/molecule_throughput.py --device cuda --steps 50
+    # fp32 vs bf16 autocast at 1 and 2 threads, measured in alternation (rounds), GraphCL only:
+    python benchmarks/molecule_throughput.py --methods graphcl --precisions fp32 bf16 --threads 1 2 \
+        --rounds 3 --limit 1024 --steps 3 --out benchmarks/results/molecule_throughput_precision
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -63,7 +67,8 @@ def read_molecules(path: str | None, limit: int) -> list:
     return molecules
 
 
-def measure(name: str, dataset, batch_size: int, steps: int, warmup: int, device: torch.device, seed: int):
+def measure(name: str, dataset, batch_size: int, steps: int, warmup: int, device: torch.device, seed: int,
+            precision: str = "fp32"):
     from torch_geometric.loader import DataLoader
 
     from graphcl.train.molecules import build_molecule_method
@@ -84,7 +89,9 @@ def measure(name: str, dataset, batch_size: int, steps: int, warmup: int, device
             cpu_started = time.process_time()
             batch = batch.to(device)
             optimizer.zero_grad(set_to_none=True)
-            loss = method.loss(batch)
+            # as graphcl.train.train does it: autocast around the forward pass and the loss only
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+                loss = method.loss(batch).float()
             loss.backward()
             optimizer.step()
             if device.type == "cuda":
@@ -110,7 +117,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--threads", type=int, nargs="+", default=None,
+                        help="torch intra-op thread counts to measure (default: torch's)")
+    parser.add_argument("--precisions", nargs="+", default=["fp32"], choices=("fp32", "bf16"),
+                        help="fp32 and/or bf16 (autocast, float32 master weights)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat every (threads, precision, method) setting this many times, in alternation")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--quick", action="store_true", help="reduced: 1,024 molecules, 3 timed steps")
@@ -118,10 +130,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.limit, args.steps = 1024, 3
-    if args.threads:
-        torch.set_num_threads(args.threads)
 
-    from graphcl.utils import resolve_device
+    from graphcl.utils import mean_std, resolve_device
 
     device = resolve_device(args.device)
     started = time.perf_counter()
@@ -129,27 +139,50 @@ def main() -> None:
     load_seconds = time.perf_counter() - started
     env = environment_info()
     rows = []
-    for seed in args.seeds:
-        for name in args.methods:
-            record = measure(name, dataset, args.batch_size, args.steps, args.warmup, device, seed)
-            record.update({"seed": seed, "config": vars(args), "device": str(device), "corpus_load_seconds":
-                           load_seconds, "peak_memory_mb": peak_memory_mb(device), "environment": env,
-                           "quick": args.quick})
-            append_jsonl(f"{args.out}.jsonl", record)
-            rows.append(record)
-            print(f"{name}: {record['molecules_per_second']:.1f} molecules/s, augmentation "
-                  f"{100 * record['augmentation_share']:.1f} %")
+    for round_index in range(args.rounds):
+        for seed in args.seeds:
+            for threads in args.threads or [torch.get_num_threads()]:
+                torch.set_num_threads(threads)
+                for precision in args.precisions:
+                    for name in args.methods:
+                        load_before = os.getloadavg()[0]
+                        record = measure(name, dataset, args.batch_size, args.steps, args.warmup, device, seed,
+                                         precision)
+                        record.update({"seed": seed, "round": round_index, "threads": threads,
+                                       "precision": precision, "load_average_1min": load_before,
+                                       "config": vars(args), "device": str(device),
+                                       "corpus_load_seconds": load_seconds,
+                                       "peak_memory_mb": peak_memory_mb(device), "environment": env,
+                                       "quick": args.quick})
+                        append_jsonl(f"{args.out}.jsonl", record)
+                        rows.append(record)
+                        print(f"{name} {precision} {threads} thread(s): {record['molecules_per_second']:.1f} "
+                              f"molecules/s, {record['molecules_per_cpu_second']:.1f} per CPU-second, "
+                              f"augmentation {100 * record['augmentation_share']:.1f} %")
     load = env["machine"].get("load_average")
-    table = markdown_table(
-        ["method", "molecules/s (2 views, fwd+bwd)", "molecules per CPU-second", "augmentation share",
-         "network share", "device", "threads"],
-        [[r["method"], f"{r['molecules_per_second']:.1f}", f"{r['molecules_per_cpu_second']:.1f}", f"{100 * r['augmentation_share']:.1f} %",
-          f"{100 * r['network_share']:.1f} %", r["device"], env["machine"]["torch_threads"]] for r in rows])
+    groups: dict[tuple, list] = {}
+    for r in rows:
+        groups.setdefault((r["method"], r["threads"], r["precision"]), []).append(r)
+    table_rows = []
+    for (name, threads, precision), group in groups.items():
+        speed = mean_std([r["molecules_per_second"] for r in group])
+        per_cpu = mean_std([r["molecules_per_cpu_second"] for r in group])
+        reference = groups.get((name, threads, "fp32"))
+        ratio = (f"{speed[0] / mean_std([r['molecules_per_second'] for r in reference])[0]:.2f}x"
+                 if reference else "")
+        table_rows.append([name, threads, precision, f"{speed[0]:.1f} ± {speed[1]:.1f}",
+                           f"{per_cpu[0]:.1f} ± {per_cpu[1]:.1f}", ratio,
+                           f"{100 * sum(r['augmentation_share'] for r in group) / len(group):.1f} %",
+                           f"{sum(r['final_loss'] for r in group) / len(group):.3f}", len(group), group[0]["device"]])
+    table = markdown_table(["method", "threads", "precision", "molecules/s (2 views, fwd+bwd)",
+                            "molecules per CPU-second", "vs fp32", "augmentation share", "last loss", "runs",
+                            "device"], table_rows)
     header = (f"# Molecular pretraining throughput{' (reduced: --quick)' if args.quick else ''}\n\n"
               f"MoleculeGINEncoder 5 x 300, batch {args.batch_size}, {args.steps} timed steps after {args.warmup} "
               f"warm-up, ZINC250k (first {args.limit} molecules). Load average at start: {load} on "
               f"{env['machine']['cpu_count']} cores; molecules per CPU-second (process time, all threads) is "
-              f"the less load-dependent figure. "
+              f"the less load-dependent figure. Settings measured in alternation over {args.rounds} round(s), "
+              f"seeds {args.seeds}, mean ± std over rounds and seeds; total {time.perf_counter() - started:.0f} s. "
               f"Commit {env['git_commit']}.\n\n")
     atomic_write_text(f"{args.out}.md", header + table)
     print(header + table)

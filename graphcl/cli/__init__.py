@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
 from typing import Sequence
+
+from graphcl.train.loop import TrainingInterrupted
 
 # Each module defines ``register(subparsers)``; subcommands call into the library.
 _COMMAND_MODULES = (
@@ -28,9 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from graphcl.data.mirror import DatasetNotFoundError
 
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    # what resumes an interrupted run: the same command, resuming from its checkpoint
+    args.resume_command = shlex.join(["graphcl", *(item for item in argv if item != "--no-resume")])
     try:
         return int(args.func(args) or 0)
+    except TrainingInterrupted as interrupted:
+        print(f"graphcl {args.command}: {interrupted}", file=sys.stderr)
+        return interrupted.exit_code
     except (DatasetNotFoundError, FileNotFoundError, ValueError) as error:
         # user errors (missing data, bad options) get their message, not a traceback
         print(f"graphcl {args.command}: error: {error}", file=sys.stderr)

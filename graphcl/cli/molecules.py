@@ -4,6 +4,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import torch
+
+from graphcl.data.views import AugmentedViews
+from graphcl.train.loop import PRECISIONS, TrainingOptions, pretrain_options, train
+from graphcl.utils import seed_everything
+
 
 def _encoder_args(parser: argparse.ArgumentParser, hidden: int, layers: int, p: float) -> None:
     parser.add_argument("--hidden-channels", type=int, default=hidden)
@@ -15,15 +21,31 @@ def _encoder_args(parser: argparse.ArgumentParser, hidden: int, layers: int, p: 
 def _train_args(parser: argparse.ArgumentParser, epochs: int, batch_size: int) -> None:
     parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--batch-size", type=int, default=batch_size)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: 1e-3)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seeds model construction, data order and augmentations (default: 0)")
+    parser.add_argument("--device", default=None, help="auto, cpu, cuda (default: auto)")
+    parser.add_argument("--precision", default=None, choices=PRECISIONS,
+                        help="bf16: bfloat16 autocast with float32 master weights (default: fp32)")
+    parser.add_argument("--num-workers", type=int, default=None, help="DataLoader worker processes (default: 0)")
     parser.add_argument("--checkpoint-dir", default=None, help="write last.pt here; resume from it")
-    parser.add_argument("--checkpoint-every", type=int, default=1)
+    parser.add_argument("--checkpoint-every", type=int, default=None, help="a checkpoint every N epochs (default: 1)")
+    parser.add_argument("--checkpoint-steps", type=int, default=None,
+                        help="also a checkpoint every N optimizer steps (mid-epoch)")
     parser.add_argument("--no-resume", action="store_true", help="start afresh even if a checkpoint exists")
     parser.add_argument("--out", default=None, help="encoder file (default: CHECKPOINT_DIR/encoder.pt)")
     parser.add_argument("--root", default=None, help="data root (default: $GRAPHCL_DATA_ROOT or ./datasets)")
     parser.add_argument("--no-progress", action="store_true")
+
+
+def _options(args) -> TrainingOptions:
+    """The loop's options from the command line (flags not given keep the library defaults). On SIGTERM or
+    SIGINT a run with ``--checkpoint-dir`` writes a checkpoint and prints the command that resumes it."""
+    return pretrain_options(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                            device=args.device, precision=args.precision, num_workers=args.num_workers,
+                            checkpoint_dir=args.checkpoint_dir, checkpoint_every=args.checkpoint_every,
+                            checkpoint_steps=args.checkpoint_steps, resume=not args.no_resume,
+                            progress=not args.no_progress, resume_command=getattr(args, "resume_command", None))
 
 
 def _encoder(args):
@@ -58,7 +80,7 @@ def _load_once(args, load):
     from graphcl.train.distributed import setup_distributed
     from graphcl.utils import resolve_device
 
-    context = setup_distributed(resolve_device(args.device))
+    context = setup_distributed(resolve_device(args.device or "auto"))
     if context.enabled and not context.is_main:
         dist.barrier()
     dataset = load()
@@ -69,43 +91,42 @@ def _load_once(args, load):
 
 def _pretrain_molecules(args: argparse.Namespace) -> int:
     from graphcl.data import load_smiles_corpus
-    from graphcl.train import pretrain
     from graphcl.train.distributed import teardown_distributed
     from graphcl.train.molecules import build_molecule_method
 
     dataset, context = _load_once(args, lambda: load_smiles_corpus(args.corpus, root=args.root, limit=args.limit,
                                                                   show_progress=not args.no_progress))
+    seed_everything(args.seed)  # the encoder's initial weights come from --seed
     method = build_molecule_method(args.method, _encoder(args), p=args.aug_ratio, temperature=args.temperature)
-    result = pretrain(method, dataset, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-                      device=args.device, checkpoint_dir=args.checkpoint_dir,
-                      checkpoint_every=args.checkpoint_every, resume=not args.no_resume,
-                      progress=not args.no_progress, seed=args.seed,
-                      config={"corpus": args.corpus, "limit": args.limit})
+    options = _options(args)
+    result = train(method, dataset, options, config={"corpus": args.corpus, "limit": args.limit})
     try:
         return _finish(args, method, result, {"method": args.method, "corpus": args.corpus, "limit": args.limit,
-                                              "epochs": args.epochs})
+                                              "epochs": args.epochs, "seed": args.seed,
+                                              "precision": options.precision})
     finally:
         teardown_distributed(context)
 
 
 def _pretrain_mocl(args: argparse.Namespace) -> int:
-    import torch
-
     from graphcl.data import load_moleculenet
     from graphcl.methods.mocl import build_mocl
-    from graphcl.train import pretrain
 
     dataset = load_moleculenet(args.dataset, root=args.root)
+    if args.limit is not None:
+        dataset = dataset[:args.limit]
     smiles = [dataset[i].smiles for i in range(len(dataset))]
+    seed_everything(args.seed)  # the encoder's initial weights come from --seed
     method = build_mocl(smiles, encoder=_encoder(args), rules=args.rules, depth=args.depth,
                         global_mode=None if args.global_mode == "none" else args.global_mode, k=args.neighbours,
                         lam=args.lam, radius=args.radius, generator=torch.Generator().manual_seed(args.seed),
                         show_progress=not args.no_progress)
-    result = pretrain(method, dataset, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-                      device=args.device, checkpoint_dir=args.checkpoint_dir,
-                      checkpoint_every=args.checkpoint_every, resume=not args.no_resume,
-                      progress=not args.no_progress, seed=args.seed, config={"dataset": args.dataset})
-    return _finish(args, method, result, {"method": "mocl", "dataset": args.dataset, **method.config})
+    options = _options(args)
+    # with workers, the RDKit substitution runs in them (AugmentedViews), overlapping with the network
+    data = AugmentedViews(dataset, method.substitution) if options.num_workers > 0 else dataset
+    result = train(method, data, options, config={"dataset": args.dataset})
+    return _finish(args, method, result, {"method": "mocl", "dataset": args.dataset, "seed": args.seed,
+                                          "precision": options.precision, **method.config})
 
 
 def _finetune(args: argparse.Namespace) -> int:
@@ -156,6 +177,7 @@ def register(subparsers) -> None:
 
     parser = subparsers.add_parser("pretrain-mocl", help="MoCL pretraining on a MoleculeNet dataset itself")
     parser.add_argument("--dataset", required=True)
+    parser.add_argument("--limit", type=int, default=None, help="use the first N molecules")
     parser.add_argument("--rules", default=None, help="rule file (e.g. MoCL's JSON); default: built-in rules")
     parser.add_argument("--depth", type=int, default=1, help="DK-k: substitutions in sequence")
     parser.add_argument("--global-mode", default="none", choices=("none", "contrast", "regression"))

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +37,9 @@ from graphcl.methods.base import Method
 from graphcl.nn.gcn import SparsePair, normalized_adjacency
 from graphcl.nn.hierarchical_gcn import (CoarseningHierarchy, HierarchicalGCN, coarsening_hierarchy,
                                          sparse_aware_dropout)
+from graphcl.train.loop import TrainingOptions, train
 from graphcl.utils.checks import check_positive_int
+from graphcl.utils.device import resolve_device
 from graphcl.utils.modes import evaluation_mode
 
 __all__ = ["CG3", "CG3Result", "train_cg3", "label_rate_split", "with_split", "cross_view_contrast",
@@ -368,6 +369,8 @@ def train_cg3(model: CG3, data: Data, epochs: int = 1000, lr: float = 0.01, weig
               hierarchy: CoarseningHierarchy | None = None, record_test: bool = False) -> CG3Result:
     """Train CG3 full-batch with Adam and keep the epoch with the best validation accuracy.
 
+    A thin caller of :func:`graphcl.train.train` (full-batch, ``monitor="valid_accuracy"``, mode max).
+
     The test mask is read once, after training, at the chosen epoch (and at every epoch with
     ``record_test``, never for the choice). With ``patience``, training stops when validation accuracy has
     not improved for that many epochs. Randomness (initialisation, dropout) comes from torch's global
@@ -388,9 +391,6 @@ def train_cg3(model: CG3, data: Data, epochs: int = 1000, lr: float = 0.01, weig
             diagnostic only (e.g. to compare with code that reports the best test epoch); the model is
             still chosen on validation accuracy alone. (default: ``False``)
     """
-    from graphcl.utils import progress as progress_bar
-    from graphcl.utils import resolve_device
-
     check_positive_int("epochs", epochs)
     check_positive_int("patience", patience, optional=True)
     for name in ("y", "train_mask", "val_mask", "test_mask"):
@@ -406,36 +406,30 @@ def train_cg3(model: CG3, data: Data, epochs: int = 1000, lr: float = 0.01, weig
     model = model.to(device)
     model.prepare(data, hierarchy)
     optimizer = torch.optim.Adam(model.parameter_groups(weight_decay), lr=lr)
-    best_valid, best_epoch, best_state, since_best = -1.0, -1, None, 0
-    history, epoch, started = [], 0, time.perf_counter()
-    for epoch in progress_bar(range(1, epochs + 1), enabled=progress, desc="CG3", leave=False):
-        model.train()
-        optimizer.zero_grad()
-        terms = model.loss_terms(data)
-        loss = sum(model.weights[name] * value for name, value in terms.items())
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"CG3 loss became {float(loss)} at epoch {epoch}.")
-        loss.backward()
-        optimizer.step()
-        scores = model.predict(data)
-        valid = _accuracy(scores, data.y, data.val_mask)
-        history.append({"epoch": epoch, "loss": loss.item(), "valid_accuracy": valid,
-                        **{f"loss_{k}": v.item() for k, v in terms.items()}})
+
+    def loss_with_terms(method: CG3, graph: Data):
+        terms = method.loss_terms(graph)
+        return sum(method.weights[name] * value for name, value in terms.items()), \
+            {f"loss_{name}": value for name, value in terms.items()}
+
+    def evaluate(method: CG3) -> dict[str, float]:
+        scores = method.predict(data)
+        record = {"valid_accuracy": _accuracy(scores, data.y, data.val_mask)}
         if record_test:
-            history[-1]["test_accuracy"] = _accuracy(scores, data.y, data.test_mask)
-        if valid > best_valid:
-            best_valid, best_epoch, since_best = valid, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            since_best += 1
-            if patience is not None and since_best >= patience:
-                break
-    seconds = (time.perf_counter() - started) / max(epoch, 1)
-    model.load_state_dict(best_state)
+            record["test_accuracy"] = _accuracy(scores, data.y, data.test_mask)
+        return record
+
+    options = TrainingOptions(epochs=epochs, lr=lr, weight_decay=weight_decay, monitor="valid_accuracy",
+                              monitor_mode="max", patience=patience, progress=progress, device=str(device),
+                              handle_signals=False)
+    result = train(model, data, options, optimizer=optimizer, loss_fn=loss_with_terms, evaluate=evaluate)
+    keys = ("epoch", "loss", "valid_accuracy", *(f"loss_{name}" for name in LOSS_TERMS), "test_accuracy")
+    history = [{key: record[key] for key in keys if key in record} for record in result.history]
+    seconds = sum(record["seconds"] for record in result.history) / max(result.epochs, 1)
     scores = model.predict(data)
-    return CG3Result(best_epoch=best_epoch, valid_accuracy=best_valid,
+    return CG3Result(best_epoch=result.best_epoch, valid_accuracy=result.best_value,
                      test_accuracy=_accuracy(scores, data.y, data.test_mask),
-                     train_accuracy=_accuracy(scores, data.y, data.train_mask), epochs_run=epoch,
+                     train_accuracy=_accuracy(scores, data.y, data.train_mask), epochs_run=result.epochs,
                      seconds_per_epoch=seconds, history=history)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import math
 import numbers
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -25,6 +24,7 @@ from graphcl.methods.base import Method, encode, encoder_channels
 from graphcl.nn.discriminator import BilinearDiscriminator
 from graphcl.nn.gcn import GCNEncoder
 from graphcl.nn.readout import readout_name, resolve_readout
+from graphcl.train.loop import TrainingOptions, train
 from graphcl.utils.checks import check_positive_int
 
 ScoreLoss = Callable[[Tensor, Tensor], Tensor]
@@ -199,9 +199,10 @@ def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: flo
                      optimizer: Optional[torch.optim.Optimizer] = None) -> TrainResult:
     """Train a node-level method on one full graph with Adam and early stopping, as DGI's official code.
 
-    Each epoch computes ``method.loss(data)``; a loss below the best so far records the current weights
-    (those that produced it); after ``patience`` epochs without improvement training stops, and the
-    recorded weights are restored. The method and ``data`` must already be on the same device.
+    A thin caller of :func:`graphcl.train.train` (full-batch, ``monitor="loss"``): each epoch computes
+    ``method.loss(data)``; a loss below the best so far records the current weights (those that produced
+    it); after ``patience`` epochs without improvement training stops, and the recorded weights are
+    restored. The method and ``data`` must already be on the same device.
 
     Args:
         method (Method): a node-level method (its randomness comes from its own generator).
@@ -217,8 +218,6 @@ def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: flo
     Returns:
         TrainResult
     """
-    from graphcl.utils import progress as progress_bar
-
     check_positive_int("epochs", epochs)
     check_positive_int("patience", patience, optional=True)
     if not (lr > 0 and math.isfinite(lr)):
@@ -226,37 +225,12 @@ def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: flo
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
     check_finite(data.x)
-    if optimizer is None:
-        optimizer = torch.optim.Adam(method.parameters(), lr=lr, weight_decay=weight_decay)
-    best_loss, best_epoch, wait = math.inf, 0, 0
-    best_state = copy.deepcopy(method.state_dict())
-    losses: list[float] = []
-    stopped_early = False
-    bar = progress_bar(range(epochs), enabled=progress, desc=f"{type(method).__name__}", unit="epoch")
-    start = time.perf_counter()
-    method.train()
-    for epoch in bar:
-        optimizer.zero_grad(set_to_none=True)
-        loss = method.loss(data)
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise FloatingPointError(f"the loss became {value} at epoch {epoch}")
-        losses.append(value)
-        if value < best_loss:
-            best_loss, best_epoch, wait = value, epoch, 0
-            best_state = {key: tensor.detach().clone() for key, tensor in method.state_dict().items()}
-        else:
-            wait += 1
-        if patience is not None and wait >= patience:
-            stopped_early = True
-            break
-        loss.backward()
-        optimizer.step()
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix(loss=f"{value:.4f}", best=f"{best_loss:.4f}", refresh=False)
-    elapsed = time.perf_counter() - start
-    if hasattr(bar, "close"):
-        bar.close()
-    method.load_state_dict(best_state)
-    return TrainResult(epochs=len(losses), best_epoch=best_epoch, best_loss=best_loss, losses=losses,
-                       seconds_per_epoch=elapsed / max(len(losses), 1), stopped_early=stopped_early)
+    options = TrainingOptions(epochs=epochs, lr=lr, weight_decay=weight_decay, monitor="loss", monitor_mode="min",
+                              patience=patience, progress=progress, device=str(data.x.device),
+                              handle_signals=False)
+    result = train(method, data, options, optimizer=optimizer)
+    losses = result.losses
+    seconds = sum(record["seconds"] for record in result.history)
+    return TrainResult(epochs=len(losses), best_epoch=result.best_epoch - 1, best_loss=result.best_value,
+                       losses=losses, seconds_per_epoch=seconds / max(len(losses), 1),
+                       stopped_early=result.stopped_early)

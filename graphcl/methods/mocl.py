@@ -194,12 +194,21 @@ class MoCL(Method):
         return nt_xent_loss(self.project(first), self.project(second), self.temperature, exclude_positive=True,
                             symmetric=True)
 
-    def loss(self, data: Data) -> Tensor:
-        """``L_local + lam * L_global`` of a batch of molecules."""
+    def loss(self, data: Data | Sequence[Data]) -> Tensor:
+        """``L_local + lam * L_global`` of a batch of molecules.
+
+        ``data`` may also be ``[batch, first_view, second_view]`` with the views already made (by
+        :class:`graphcl.data.views.AugmentedViews`, in DataLoader workers).
+        """
+        views = None
+        if isinstance(data, (list, tuple)):
+            data, *views = data
+            if len(views) != 2:
+                raise ValueError(f"expected [batch, first_view, second_view], got {len(views) + 1} items")
         smiles = getattr(data, "smiles", None)
         if smiles is None:
             raise ValueError("MoCL needs a 'smiles' string on every graph of the batch")
-        loss = self.local_loss(*self.views(data))
+        loss = self.local_loss(*(views if views is not None else self.views(data)))
         if self.global_loss is not None and self.lam > 0:
             loss = loss + self.lam * self.global_loss(self.project(data), smiles)
         return loss
