@@ -61,8 +61,13 @@ def test_select_and_replace_graphs_round_trip():
     info = layout(batch)
     mask = torch.tensor([True, False, True])
     part = select_graphs(batch, info, mask)
-    assert [g.smiles for g in part.to_data_list()] == ["C1CC1", "C"]
-    assert torch.equal(part.to_data_list()[1].x, graphs()[2].x)
+    for choice in ([True, False, True], [True, True, False], [False, True, True]):
+        selected = select_graphs(batch, info, torch.tensor(choice))
+        wanted = [graph for graph, chosen in zip(graphs(), choice) if chosen]
+        for got, want in zip(selected.to_data_list(), wanted, strict=True):
+            for key in ("x", "edge_index", "edge_attr", "y"):
+                assert torch.equal(got[key], want[key]), key
+            assert got.smiles == want.smiles
     replacement = Batch.from_data_list([graphs()[1], graphs()[0]])  # other sizes in the selected slots
     out = replace_graphs(batch, info, mask, replacement)
     expected = [graphs()[1], graphs()[1], graphs()[0]]
