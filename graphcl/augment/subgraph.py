@@ -135,18 +135,17 @@ def _grow_numpy(info, edge_index: Tensor | None, seeds: Tensor, target: Tensor, 
     target = target.numpy()
     active = active.numpy().copy()
     seeds = seeds.numpy()
-    # ``outside``: not in the subgraph (the padding slot ``N`` never is a candidate);
-    # ``open_nodes``: nodes of the graphs still growing.
-    outside = np.append(~seeds, False)
-    open_nodes = np.append(active[node_graph], False)
+    # ``eligible``: outside the subgraph in a graph still growing (the padding slot ``N`` never is).
+    eligible = np.append(~seeds & active[node_graph], False)
     arrival = np.zeros(num_nodes, dtype=np.float64)
     size = np.ones(num_graphs, dtype=np.int64)
     frontier = np.zeros(num_nodes + 1, dtype=bool)
     added = seeds.nonzero()[0]
     uniforms = _Uniforms(generator, device, 4 * num_nodes)
     infinity = np.full(num_graphs, np.inf, dtype=np.float32)
+    num_active = int(np.count_nonzero(active))
     step = 0
-    while np.count_nonzero(active):
+    while num_active:
         if has_neighbours and added.size:
             if table is not None:
                 reached = table[added].ravel()
@@ -156,32 +155,35 @@ def _grow_numpy(info, edge_index: Tensor | None, seeds: Tensor, target: Tensor, 
                 reached = targets[first + np.arange(first.size)]
             frontier[reached] = True
         step += 1
-        candidates = (frontier & outside & open_nodes).nonzero()[0]
+        candidates = (frontier & eligible).nonzero()[0]
         candidate_graph = node_graph[candidates]
         draw = uniforms.take_numpy(candidates.size)
         smallest = infinity.copy()
         np.minimum.at(smallest, candidate_graph, draw)
         # Each candidate joins with probability r, and the one with the smallest draw always does.
         added = candidates[(draw < expansion_rate) | (draw == smallest[candidate_graph])]
-        stuck = active & (smallest == np.inf)
-        if np.count_nonzero(stuck):
+        if np.count_nonzero(smallest < 2.0) < num_active:
+            # Some growing graph has no candidate left (its component is exhausted).
+            stuck = active & (smallest == np.inf)
             if restart:
                 # A new seed: one random node outside the subgraph, in every exhausted graph.
-                pool = (outside[:num_nodes] & stuck[node_graph]).nonzero()[0]
+                pool = ((arrival == 0) & ~seeds & stuck[node_graph]).nonzero()[0]
                 pool_graph = node_graph[pool]
                 draw = uniforms.take_numpy(pool.size)
                 added = np.concatenate([added, pool[_one_per_group_np(draw, pool_graph, num_graphs)]])
             else:
                 active &= ~stuck
-                open_nodes[:num_nodes] = active[node_graph]
-        outside[added] = False
+                num_active = int(np.count_nonzero(active))
+                eligible[:num_nodes] &= active[node_graph]
+        eligible[added] = False
         arrival[added] = float(step)
         size += np.bincount(node_graph[added], minlength=num_graphs)
         finished = active & (size >= target)
         if np.count_nonzero(finished):
             active &= ~finished
-            open_nodes[:num_nodes] = active[node_graph]
-    return (torch.from_numpy(~outside[:num_nodes]), torch.from_numpy(arrival), torch.from_numpy(size))
+            num_active = int(np.count_nonzero(active))
+            eligible[:num_nodes] &= active[node_graph]
+    return (torch.from_numpy(seeds | (arrival > 0)), torch.from_numpy(arrival), torch.from_numpy(size))
 
 
 def _grow_listed(info, neighbours: "_Neighbours | None", seeds: Tensor, target: Tensor, active: Tensor,
