@@ -128,7 +128,8 @@ def summarize(records: list[dict], args, started: str, seconds: float) -> str:
                 per_seed.setdefault(key, []).append(sum(r[key] for r in mine) / len(mine))
         by_path[name] = per_seed
         rows.append([name, format_mean_std(per_seed["epoch_wall_s"], digits=3),
-                     format_mean_std(per_seed["epoch_cpu_s"], digits=3), format_mean_std(per_seed["step_cpu_s"], digits=3),
+                     format_mean_std(per_seed["epoch_cpu_s"], digits=3),
+                     format_mean_std(per_seed["step_cpu_s"], digits=3),
                      format_mean_std(per_seed["augment_cpu_s"], digits=3),
                      format_mean_std(per_seed["augment_share_of_step_cpu"], scale=100, digits=1),
                      format_mean_std(per_seed["augment_share_of_step_wall"], scale=100, digits=1)])
@@ -141,7 +142,8 @@ def summarize(records: list[dict], args, started: str, seconds: float) -> str:
     return (
         f"# GraphCL training step profile: {args.dataset}, `{args.augmentation}`, batch {args.batch_size}, "
         f"GIN {args.num_layers} x {args.hidden_channels}\n\n"
-        f"Started {started} UTC, {seconds:.0f} s in all; {env['machine'].get('cpu')} ({env['machine'].get('cpu_count')} "
+        f"Started {started} UTC, {seconds:.0f} s in all; {env['machine'].get('cpu')} "
+        f"({env['machine'].get('cpu_count')} "
         f"cores, load average at the end {tuple(round(x, 2) for x in os.getloadavg())}), {args.threads} torch "
         f"thread(s), torch {env['versions'].get('torch')}, torch_geometric {env['versions'].get('torch_geometric')}, "
         f"commit {env['git_commit']}.{' QUICK MODE.' if args.quick else ''}\n\n"
