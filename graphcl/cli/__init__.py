@@ -10,6 +10,7 @@ from typing import Sequence
 _COMMAND_MODULES = (
     "graphcl.cli.data",
     "graphcl.cli.node",
+    "graphcl.cli.embed",
     "graphcl.cli.graph",
     "graphcl.cli.molecules",
     "graphcl.cli.cg3",

@@ -105,6 +105,8 @@ def _build_loader(data, batch_size: int, shuffle: bool, num_workers: int, genera
     if isinstance(data, torch.utils.data.DataLoader):
         if not context.enabled:
             return data, None
+        if isinstance(data.sampler, DistributedSampler):  # already sharded by the caller (e.g. node batches)
+            return data, data.sampler
         # each rank needs its own shard: rebuild the loader over the same dataset
         batch_size = data.batch_size or batch_size
         data = data.dataset
