@@ -111,11 +111,11 @@ def read_edge_list(path: str | os.PathLike, num_nodes: Optional[int] = None) -> 
     """``(edge_index [2, E], num_nodes)`` from a two-column edge list (see the module docstring)."""
     path = _existing(path, "edge list")
     table = _read_table(path, "edge list")
+    if table.size == 0:
+        raise GraphFileError(f"{path}: the edge list holds no edges")
     if table.ndim != 2 or table.shape[1] != 2:
         raise GraphFileError(f"{path}: an edge list needs exactly two columns (source, target), "
                              f"found {table.shape[1] if table.ndim == 2 else 0}")
-    if table.shape[0] == 0:
-        raise GraphFileError(f"{path}: the edge list holds no edges")
     _check_ids(table, num_nodes, path)
     edge_index = torch.from_numpy(table.astype(np.int64).T.copy())
     if num_nodes is None:
@@ -135,7 +135,7 @@ def read_node_array(path: str | os.PathLike, what: str) -> np.ndarray:
 
 
 def _check_features(x: np.ndarray | Tensor, num_nodes: int, path: str) -> Tensor:
-    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
+    x = x if isinstance(x, Tensor) else torch.from_numpy(np.array(x))
     if x.dim() == 1:
         x = x.unsqueeze(1)
     if x.dim() != 2:
@@ -156,7 +156,7 @@ def _check_features(x: np.ndarray | Tensor, num_nodes: int, path: str) -> Tensor
 
 
 def _check_labels(y: np.ndarray | Tensor, num_nodes: int, path: str) -> Tensor:
-    y = torch.as_tensor(np.asarray(y) if not isinstance(y, Tensor) else y)
+    y = y if isinstance(y, Tensor) else torch.from_numpy(np.array(y))
     if y.dim() == 2 and y.size(1) == 1:
         y = y.view(-1)
     if y.dim() != 1 or y.size(0) != num_nodes:
