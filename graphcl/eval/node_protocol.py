@@ -67,6 +67,8 @@ def prepare_node_data(dataset: str | os.PathLike, root: Optional[str] = None,
     ``normalize_features`` overrides that (default for OGB graphs and files: as given).
     """
     name = str(dataset)
+    if (features is not None or labels is not None) and not is_graph_file(name):
+        raise ValueError("--features/--labels apply to graph files only, not to named datasets")
     if name.lower() in PLANETOID_NAMES:
         data = load_planetoid(name, root=root)
         default_normalize = True
@@ -79,8 +81,6 @@ def prepare_node_data(dataset: str | os.PathLike, root: Optional[str] = None,
     else:
         raise FileNotFoundError(f"{name!r} is neither a known dataset (Cora, CiteSeer, PubMed, ogbn-arxiv, "
                                 "ogbn-products) nor an existing graph file")
-    if features is not None and not is_graph_file(name):
-        raise ValueError("--features/--labels apply to graph files only, not to named datasets")
     if normalize_features if normalize_features is not None else default_normalize:
         data = NormalizeFeatures()(data)
     return data
