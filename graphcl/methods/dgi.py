@@ -151,10 +151,18 @@ class DGI(Method):
         """First-layer product ``XW`` (``None`` for encoders that do not split it off) and the node
         embeddings of the real and the row-shuffled graph.
 
-        Shuffling the rows of ``XW`` equals shuffling the rows of ``X``, for half the feature work.
+        Shuffling the rows of ``XW`` equals shuffling the rows of ``X``, for half the feature work. On a
+        neighbour-sampled subgraph with a :class:`~graphcl.nn.GCNEncoder`, the embeddings are those of the
+        seed nodes only (:meth:`~graphcl.nn.GCNEncoder.forward_sampled`) and ``XW`` is ``None``.
         """
         x, edge_index = node_inputs(data, self.in_channels)
         perm = row_permutation(data, self.generator).to(x.device)
+        sizes = getattr(data, "num_sampled_nodes", None) if seed_count(data) is not None else None
+        if isinstance(self.encoder, GCNEncoder) and sizes is not None and x.layout == torch.strided:
+            # a sampled subgraph: compute the seeds' embeddings only, layer by layer (same values)
+            positive = self.encoder.forward_sampled(x, edge_index, list(sizes))
+            negative = self.encoder.forward_sampled(x[perm], edge_index, list(sizes))
+            return None, positive, negative
         if self._splits_first_layer():
             projected = self.encoder.project(x)
             positive = self.encoder.propagate(projected, edge_index).node

@@ -52,3 +52,15 @@ def test_node_graphcl_trains_on_sampled_batches():
         assert torch.isfinite(loss)
         loss.backward()
         optimizer.step()
+
+
+def test_trimmed_seed_forward_equals_the_full_subgraph_forward():
+    _, batch = sampled_batch()
+    torch.manual_seed(0)
+    from graphcl.nn import GCNEncoder
+
+    for layers in (1, 2):
+        encoder = GCNEncoder(4, 6, num_layers=layers)
+        full = encoder(Data(x=batch.x, edge_index=batch.edge_index)).node[:batch.batch_size]
+        trimmed = encoder.forward_sampled(batch.x, batch.edge_index, batch.num_sampled_nodes)
+        assert trimmed.shape == (5, 6) and torch.allclose(trimmed, full, atol=1e-5)
