@@ -157,8 +157,8 @@ def _mean_std(values) -> str:
     return f"{statistics.mean(values):.2f} ± {std:.2f}"
 
 
-def summarize(records, tag) -> str:
-    rows = [r for r in records if r.get("tag") == tag]
+def summarize(records, tags) -> str:
+    rows = [r for r in records if r.get("tag") in tags]
     lines = []
     scale = [r for r in rows if r["kind"] == "scaling"]
     if scale:
@@ -237,6 +237,8 @@ def main() -> None:
     parser.add_argument("--minibatch-neighbors", nargs="+", type=int, default=[10])
     parser.add_argument("--minibatch-epochs", type=int, default=20)
     parser.add_argument("--tag", default=None)
+    parser.add_argument("--summarize", nargs="+", default=None, metavar="TAG",
+                        help="only rewrite the Markdown table from the JSON lines of these runs")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     out = Path(args.out)
@@ -247,15 +249,22 @@ def main() -> None:
             "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "load_average": os.getloadavg(),
             "command": " ".join(sys.argv), "environment": environment}
     started = time.perf_counter()
-    if "scaling" in args.experiments:
-        scaling(args, base, jsonl)
-    if "accuracy" in args.experiments:
-        accuracy(args, base, jsonl)
-    summary = summarize(read_jsonl(jsonl), tag)
-    header = (f"# Node-level DGI: scaling and mini-batch accuracy\n\nRun `{tag}`: `python benchmarks/node_scaling.py "
-              f"{' '.join(sys.argv[1:])}`; git {environment['git_commit']}; {environment['machine']['cpu']} "
-              f"({environment['machine']['cpu_count']} cores, {torch.get_num_threads()} torch thread(s), shared "
-              f"machine); {time.perf_counter() - started:.0f} s in all.\n\n")
+    if args.summarize is None:
+        if "scaling" in args.experiments:
+            scaling(args, base, jsonl)
+        if "accuracy" in args.experiments:
+            accuracy(args, base, jsonl)
+    tags = args.summarize or [tag]
+    records = read_jsonl(jsonl)
+    summary = summarize(records, tags)
+    runs = []
+    for run_tag in tags:
+        first = next(r for r in records if r.get("tag") == run_tag)
+        runs.append(f"`{run_tag}`: `{first['command']}` (git {first['environment']['git_commit']}, load average "
+                    f"at the start {first['load_average'][0]:.1f})")
+    header = (f"# Node-level DGI: scaling and mini-batch accuracy\n\nRuns: " + "; ".join(runs) + ". Machine: "
+              f"{environment['machine']['cpu']} ({environment['machine']['cpu_count']} cores, shared with other "
+              f"users' jobs, so times are inflated by contention), {torch.get_num_threads()} torch thread.\n\n")
     atomic_write_text(out / "node_scaling.md", header + summary)
     print(summary)
 
