@@ -212,7 +212,6 @@ def load_graph_file(path: str | os.PathLike, features: str | os.PathLike | None 
             raise GraphFileError(f"{path}: cannot load the file with torch.load ({error})") from None
         if not isinstance(data, Data):
             raise GraphFileError(f"{path}: expected a torch_geometric.data.Data, found {type(data).__name__}")
-        data = data.clone()
         if data.num_nodes is None or data.num_nodes == 0:
             raise GraphFileError(f"{path}: the graph has no nodes")
         edge_index = getattr(data, "edge_index", None)
