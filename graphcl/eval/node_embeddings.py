@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -63,7 +64,9 @@ def _gcn_layerwise(encoder: GCNEncoder, x: Tensor, edge_index: Tensor, chunk_siz
             cols = row[lo:hi]
             targets = torch.repeat_interleave(torch.arange(start, stop), crow[1:] - crow[:-1])
             values = dinv[cols] * dinv[targets]
-            block = torch.sparse_csr_tensor(crow, cols, values.to(h.dtype), size=(stop - start, num_nodes))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "sparse invariant checks are implicitly disabled"
+                block = torch.sparse_csr_tensor(crow, cols, values.to(h.dtype), size=(stop - start, num_nodes))
             aggregated = torch.sparse.mm(block, h) + (dinv[start:stop] ** 2).to(h.dtype).unsqueeze(1) * h[start:stop]
             chunk = activation(aggregated @ weight + bias)
             if isinstance(target, Tensor):
