@@ -72,9 +72,11 @@ def _pretrain_molecules(args: argparse.Namespace) -> int:
     from graphcl.train import pretrain
     from graphcl.train.distributed import teardown_distributed
     from graphcl.train.molecules import build_molecule_method
+    from graphcl.utils import seed_everything
 
     dataset, context = _load_once(args, lambda: load_smiles_corpus(args.corpus, root=args.root, limit=args.limit,
                                                                   show_progress=not args.no_progress))
+    seed_everything(args.seed)  # before building the encoder: --seed fixes the initial weights too
     method = build_molecule_method(args.method, _encoder(args), p=args.aug_ratio, temperature=args.temperature)
     result = pretrain(method, dataset, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                       device=args.device, checkpoint_dir=args.checkpoint_dir,
@@ -94,9 +96,11 @@ def _pretrain_mocl(args: argparse.Namespace) -> int:
     from graphcl.data import load_moleculenet
     from graphcl.methods.mocl import build_mocl
     from graphcl.train import pretrain
+    from graphcl.utils import seed_everything
 
     dataset = load_moleculenet(args.dataset, root=args.root)
     smiles = [dataset[i].smiles for i in range(len(dataset))]
+    seed_everything(args.seed)  # before building the encoder: --seed fixes the initial weights too
     method = build_mocl(smiles, encoder=_encoder(args), rules=args.rules, depth=args.depth,
                         global_mode=None if args.global_mode == "none" else args.global_mode, k=args.neighbours,
                         lam=args.lam, radius=args.radius, generator=torch.Generator().manual_seed(args.seed),
