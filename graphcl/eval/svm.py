@@ -54,16 +54,50 @@ def rbf_kernel(a: np.ndarray, b: np.ndarray, gamma: float) -> np.ndarray:
     return np.exp(-gamma * np.maximum(squared, 0.0))
 
 
+def _rbf_features(x_train: np.ndarray, x_other: np.ndarray, standardize: bool) -> tuple[np.ndarray, np.ndarray]:
+    r"""RBF Gram matrices ``[n_train, n_train]`` and ``[n_other, n_train]`` for an SVM fit on ``x_train``.
+
+    Standardization (optional) and :math:`\gamma = 1 / (d \operatorname{Var}[x_{train}])` (SVC's
+    ``"scale"``) come from ``x_train`` alone, so rows the SVM is scored on never shape its kernel.
+    """
+    if standardize:
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler().fit(x_train)
+        x_train, x_other = scaler.transform(x_train), scaler.transform(x_other)
+    variance = x_train.var()
+    gamma = 1.0 / (x_train.shape[1] * variance) if variance > 0 else 1.0
+    return rbf_kernel(x_train, x_train, gamma), rbf_kernel(x_other, x_train, gamma)
+
+
+def _inner_split_accuracies(x: np.ndarray, y: np.ndarray, train: np.ndarray, valid: np.ndarray,
+                            Cs: Sequence[float], standardize: bool) -> list[float]:
+    """Validation accuracy of an RBF SVM for every ``C`` on one inner split."""
+    from sklearn.svm import SVC
+
+    kernel_train, kernel_valid = _rbf_features(x[train], x[valid], standardize)
+    return [float(np.mean(SVC(kernel="precomputed", C=C).fit(kernel_train, y[train]).predict(kernel_valid)
+                          == y[valid])) for C in Cs]
+
+
+def _select_svc_C(x: np.ndarray, y: np.ndarray, Cs: Sequence[float], inner, standardize: bool,
+                  n_jobs: Optional[int]) -> float:
+    """``C`` with the best mean accuracy over the inner splits (the first on ties, as ``GridSearchCV``)."""
+    from joblib import Parallel, delayed
+
+    scores = Parallel(n_jobs=n_jobs)(delayed(_inner_split_accuracies)(x, y, train, valid, Cs, standardize)
+                                     for train, valid in inner.split(x, y))
+    return Cs[int(np.argmax(np.mean(scores, axis=0)))]
+
+
 def _make_estimator(classifier: str, max_iter: int):
-    """The estimator and the name of its ``C`` parameter. The linear models standardize inside the
-    pipeline (fit on the training data only), which makes their solvers converge quickly."""
+    """A linear model and the name of its ``C`` parameter. They standardize inside the pipeline (fit on
+    the training rows only), which makes their solvers converge quickly."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC, LinearSVC
+    from sklearn.svm import LinearSVC
 
-    if classifier == "svc":
-        return SVC(kernel="precomputed"), "C"
     if classifier == "linear_svc":
         return make_pipeline(StandardScaler(), LinearSVC(max_iter=max_iter)), "linearsvc__C"
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter)), "logisticregression__C"
@@ -94,9 +128,9 @@ def svm_cross_validation(
         classifier (str, optional): ``"svc"`` (RBF kernel, the paper's protocol), or the faster
             ``"linear_svc"`` or ``"logistic"`` (these always standardize within the training fold).
             (default: :obj:`"svc"`)
-        standardize (bool, optional): z-score the features (fit on the outer training fold only); the
-            official code does not. (default: :obj:`False`)
-        n_jobs (int, optional): parallel jobs of the grid search. (default: :obj:`None`)
+        standardize (bool, optional): z-score the features with the statistics of the rows each SVM is
+            fit on (outer or inner training fold); the official code does not. (default: :obj:`False`)
+        n_jobs (int, optional): parallel jobs of the grid search (inner splits). (default: :obj:`None`)
         max_iter (int, optional): iteration cap of the linear classifiers. (default: :obj:`2000`)
 
     Returns:
@@ -132,34 +166,33 @@ def svm_cross_validation(
     accuracies: list[float] = []
     chosen: list[dict[str, Any]] = []
     for train_index, test_index in outer.split(x, y):
-        x_train, x_test = x[train_index], x[test_index]
-        if standardize:
-            from sklearn.preprocessing import StandardScaler
-
-            scaler = StandardScaler().fit(x_train)
-            x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
-        if classifier == "svc":
-            # one RBF Gram matrix per outer fold, gamma = 1 / (d * Var[x_train]) as SVC's "scale": the
-            # inner grid search then only slices it, which is several times faster than refitting kernels
-            variance = x_train.var()
-            gamma = 1.0 / (x.shape[1] * variance) if variance > 0 else 1.0
-            features_train = rbf_kernel(x_train, x_train, gamma)
-            features_test = rbf_kernel(x_test, x_train, gamma)
-        else:
-            features_train, features_test = x_train, x_test
-        estimator, key = _make_estimator(classifier, max_iter)
+        x_train, x_test, y_train = x[train_index], x[test_index], y[train_index]
         if len(Cs) > 1:
-            smallest = int(np.unique(y[train_index], return_counts=True)[1].min())
+            smallest = int(np.unique(y_train, return_counts=True)[1].min())
             inner = StratifiedKFold(n_splits=max(2, min(inner_splits, smallest)), shuffle=True,
                                     random_state=None if seed is None else seed + 1)
-            search = GridSearchCV(estimator, {key: Cs}, cv=inner, scoring="accuracy", n_jobs=n_jobs)
-            # only the outer training fold reaches the search: the test fold cannot influence C
-            search.fit(features_train, y[train_index])
-            model = search.best_estimator_
-            chosen.append({"C": float(search.best_params_[key])})
+        if classifier == "svc":
+            # the kernel, gamma and scaling of every fit (inner folds included) come from the rows it is fit
+            # on, so neither the test fold nor an inner validation fold shapes the kernel that scores it
+            from sklearn.svm import SVC
+
+            C = _select_svc_C(x_train, y_train, Cs, inner, standardize, n_jobs) if len(Cs) > 1 else Cs[0]
+            kernel_train, features_test = _rbf_features(x_train, x_test, standardize)
+            model = SVC(kernel="precomputed", C=C).fit(kernel_train, y_train)
+            chosen.append({"C": C})
         else:
-            model = estimator.set_params(**{key: Cs[0]}).fit(features_train, y[train_index])
-            chosen.append({"C": Cs[0]})
+            # the linear models standardize inside their pipeline (training rows only, inner folds included)
+            estimator, key = _make_estimator(classifier, max_iter)
+            if len(Cs) > 1:
+                search = GridSearchCV(estimator, {key: Cs}, cv=inner, scoring="accuracy", n_jobs=n_jobs)
+                # only the outer training fold reaches the search: the test fold cannot influence C
+                search.fit(x_train, y_train)
+                model = search.best_estimator_
+                chosen.append({"C": float(search.best_params_[key])})
+            else:
+                model = estimator.set_params(**{key: Cs[0]}).fit(x_train, y_train)
+                chosen.append({"C": Cs[0]})
+            features_test = x_test
         accuracies.append(float(accuracy_score(y[test_index], model.predict(features_test))))
     return CrossValidationResult(mean=float(np.mean(accuracies)), std=float(np.std(accuracies)),
                                  fold_accuracies=accuracies, best_params=chosen)

@@ -3,8 +3,9 @@ import json
 from graphcl.cli import build_parser, main
 
 
-def test_cg3_command_is_registered():
-    assert "cg3" in build_parser().format_help()
+def test_cg3_command_is_registered_and_routed():
+    args = build_parser().parse_args(["cg3", "--dataset", "CiteSeer"])
+    assert args.command == "cg3" and args.dataset == "CiteSeer" and args.func.__module__ == "graphcl.cli.cg3"
 
 
 def test_cg3_command_writes_result_json(data_root, tmp_path, capsys):

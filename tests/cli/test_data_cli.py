@@ -1,9 +1,12 @@
+import pytest
+
 from graphcl.cli import build_parser, main
 
 
-def test_cli_lists_subcommands():
-    help_text = build_parser().format_help()
-    assert "data" in help_text
+def test_data_command_is_registered_and_routed():
+    args = build_parser().parse_args(["data", "--dataset", "MUTAG"])
+    assert args.command == "data" and args.dataset == "MUTAG"
+    assert args.func.__module__ == "graphcl.cli.data"
 
 
 def test_cli_data_summarizes_cora(data_root, capsys):
@@ -29,4 +32,14 @@ def test_cli_data_summarizes_tu_and_moleculenet(data_root, capsys):
 
 def test_cli_data_unknown_name_is_a_clear_error(data_root, capsys):
     assert main(["data", "--dataset", "NOT-A-DATASET-NAME"]) == 2
-    assert "error" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    # the user's own name, the reason and where to put the files; no summary, no traceback
+    assert captured.err.startswith("graphcl data: error: Dataset 'NOT-A-DATASET-NAME' is not available")
+    assert "GRAPHCL_DATASET_MIRROR" in captured.err and "Traceback" not in captured.err
+    assert "graphs" not in captured.out
+
+
+def test_cli_rejects_unknown_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["no-such-command"])
+    assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err

@@ -1,25 +1,56 @@
 import json
 
+import pytest
+import torch
+
 from graphcl.cli import build_parser, main
 from graphcl.nn import load_encoder
+from graphcl.utils import load_checkpoint
 
 
-def test_subcommands_registered():
-    text = build_parser().format_help()
-    assert "pretrain-molecules" in text and "pretrain-mocl" in text and "finetune" in text
+@pytest.mark.parametrize("argv", [["pretrain-molecules", "--corpus", "x.smi"], ["pretrain-mocl", "--dataset", "bace"],
+                                  ["finetune", "--task", "bace"]])
+def test_molecule_commands_are_registered_and_routed(argv):
+    args = build_parser().parse_args(argv)
+    assert args.command == argv[0] and args.func.__module__ == "graphcl.cli.molecules"
+
+
+def weights(path):
+    return load_checkpoint(path)["state_dict"]
 
 
 def test_pretrain_then_finetune_and_resume(data_root, tmp_path, capsys):
     corpus = tmp_path / "corpus.smi"
     corpus.write_text("\n".join(["CCO", "CCN", "c1ccccc1O", "CC(=O)O", "CCCC", "OCCO", "CNC", "C1CCCCC1"] * 2))
     ckpt = tmp_path / "ckpt"
-    args = ["pretrain-molecules", "--corpus", str(corpus), "--epochs", "1", "--batch-size", "8",
-            "--hidden-channels", "8", "--num-layers", "2", "--checkpoint-dir", str(ckpt), "--no-progress"]
-    assert main(args) == 0
+
+    def pretrain(epochs, folder=ckpt):
+        return main(["pretrain-molecules", "--corpus", str(corpus), "--epochs", str(epochs), "--batch-size", "8",
+                     "--hidden-channels", "8", "--num-layers", "2", "--checkpoint-dir", str(folder),
+                     "--no-progress"])
+
+    assert pretrain(1) == 0
     encoder = load_encoder(ckpt / "encoder.pt")
     assert encoder.hidden_channels == 8 and encoder.num_layers == 2
-    assert main(args[:3] + ["--epochs", "2"] + args[5:]) == 0  # resumes epoch 1, trains epoch 2
+    first = load_checkpoint(ckpt / "last.pt")
+    assert first["epoch"] == 1 and len(first["history"]) == 1
+    after_one = weights(ckpt / "encoder.pt")
+
+    assert pretrain(2) == 0  # resumes after epoch 1, trains epoch 2
     assert "2 epochs" in capsys.readouterr().out
+    resumed = load_checkpoint(ckpt / "last.pt")
+    assert resumed["epoch"] == 2 and len(resumed["history"]) == 2
+    # epoch 1 was not trained again: its record (down to its timing) is the one of the first run
+    assert resumed["history"][0] == first["history"][0]
+    after_two = weights(ckpt / "encoder.pt")
+    assert any(not torch.equal(after_one[key], after_two[key]) for key in after_one)
+    # and resuming lands where an uninterrupted two-epoch run does (weights, optimizer and RNG restored)
+    straight = tmp_path / "straight"
+    assert pretrain(2, straight) == 0
+    reference = weights(straight / "encoder.pt")
+    for key, value in reference.items():
+        assert torch.allclose(value.float(), after_two[key].float(), atol=1e-6), key
+    capsys.readouterr()
 
     out = tmp_path / "bace.json"
     assert main(["finetune", "--task", "bace", "--checkpoint", str(ckpt / "encoder.pt"), "--epochs", "1",

@@ -33,7 +33,7 @@ def test_random_labels_are_near_chance_and_deterministic():
 
 
 def test_choice_of_C_never_sees_the_test_fold(monkeypatch):
-    """The grid search must only be fitted on the outer training fold."""
+    """Linear models: the grid search is only fitted on the outer training fold."""
     from sklearn.model_selection import GridSearchCV
 
     x, y = _separable(50)
@@ -45,8 +45,30 @@ def test_choice_of_C_never_sees_the_test_fold(monkeypatch):
         return original(self, features, labels, **kwargs)
 
     monkeypatch.setattr(GridSearchCV, "fit", spy)
-    svm_cross_validation(x, y, n_splits=5, seed=0, Cs=CS)
+    svm_cross_validation(x, y, n_splits=5, seed=0, Cs=CS, classifier="logistic")
     assert seen == [40] * 5
+
+
+def test_rbf_svm_never_fits_or_selects_on_the_test_fold(monkeypatch):
+    """RBF SVM: every kernel (inner search included) is fit on rows of one outer training fold, and the
+    only kernel that touches that fold's test rows is the one scoring them."""
+    from sklearn.model_selection import StratifiedKFold
+
+    x, y = _separable(50)
+    calls = _spy_kernels(monkeypatch)
+    svm_cross_validation(x, y, n_splits=5, seed=0, Cs=CS)
+    rows = lambda m: {tuple(r) for r in np.round(m, 12)}  # noqa: E731
+    folds = [rows(x[test]) for _, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y)]
+    scored = [0] * 5
+    for a, b, _, _ in calls:
+        owners = [f for f, test in enumerate(folds) if not rows(b) & test]
+        assert len(owners) == 1
+        test = folds[owners[0]]
+        if rows(a) == test:
+            scored[owners[0]] += 1
+        else:
+            assert not rows(a) & test
+    assert scored == [1] * 5
 
 
 def test_rbf_kernel_matches_sklearn():
@@ -73,3 +95,76 @@ def test_bad_input():
         svm_cross_validation(x[:12], np.array([0] * 9 + [1] * 3), n_splits=5)
     with pytest.raises(ValueError, match="classifier"):
         svm_cross_validation(x, y, classifier="forest")
+
+
+def _scaled_folds(x, y, n_splits, seed, standardize):
+    """The outer folds of the protocol and the training rows as the fit should see them."""
+    from sklearn.model_selection import StratifiedKFold
+
+    for train, test in StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(x, y):
+        rows = x[train]
+        if standardize:
+            rows = (rows - rows.mean(0)) / rows.std(0)
+        yield train, test, rows
+
+
+def _spy_kernels(monkeypatch):
+    import graphcl.eval.svm as svm
+
+    calls = []
+    original = svm.rbf_kernel
+
+    def spy(a, b, gamma):
+        out = original(a, b, gamma)
+        calls.append((a, b, gamma, out))
+        return out
+
+    monkeypatch.setattr(svm, "rbf_kernel", spy)
+    return calls
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_rbf_gamma_and_standardisation_come_from_the_training_fold_only(monkeypatch, standardize):
+    """The held-out fold is scored with a kernel whose gamma (1 / (d Var)) and scaling are the training
+    fold's own; features on very different scales make any leak visible."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 20)
+    x = rng.normal(size=(40, 3)) * np.array([1.0, 10.0, 100.0]) + y[:, None]
+    calls = _spy_kernels(monkeypatch)
+    svm_cross_validation(x, y, n_splits=4, seed=2, Cs=CS, standardize=standardize)
+    for train, test, rows in _scaled_folds(x, y, 4, 2, standardize):
+        scoring = [call for call in calls if call[0].shape[0] == len(test) and call[1].shape[0] == len(train)
+                   and np.allclose(call[1], rows)]
+        assert scoring, "no kernel between the held-out fold and exactly the training fold"
+        for _, train_rows, gamma, _ in scoring:
+            assert gamma == pytest.approx(1.0 / (3 * rows.var()))
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_every_svm_fit_uses_a_kernel_of_its_own_rows(monkeypatch, standardize):
+    """Inside the grid search too: each SVM (inner folds included) is fit on a kernel whose gamma and
+    scaling were computed from the very rows it is fit on, never from the validation rows of the search."""
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1], 25)
+    x = rng.normal(size=(50, 3)) * np.array([1.0, 10.0, 100.0]) + y[:, None]
+    calls = _spy_kernels(monkeypatch)
+    fitted = []
+    original_fit = SVC.fit
+
+    def spy_fit(self, features, labels, **kwargs):
+        fitted.append(np.asarray(features))
+        return original_fit(self, features, labels, **kwargs)
+
+    monkeypatch.setattr(SVC, "fit", spy_fit)
+    svm_cross_validation(x, y, n_splits=5, seed=0, Cs=CS, standardize=standardize)
+    assert len(fitted) >= 5 * (1 + len(CS))  # the refits and at least one inner fit per C
+    for kernel in fitted:
+        sources = [(a, gamma) for a, b, gamma, out in calls if a is b and out.shape == kernel.shape
+                   and np.array_equal(out, kernel)]
+        assert sources, f"an SVM was fit on a {kernel.shape} kernel not computed from its own rows"
+        rows, gamma = sources[0]
+        assert gamma == pytest.approx(1.0 / (rows.shape[1] * rows.var()))
+        if standardize:
+            assert np.allclose(rows.mean(0), 0, atol=1e-9) and np.allclose(rows.std(0), 1)

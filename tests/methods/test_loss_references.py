@@ -21,7 +21,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
 from graphcl.augment import drop_nodes
-from graphcl.methods.bgrl import GraphBGRL
+from graphcl.methods.bgrl import BGRL, GraphBGRL, mask_feature_columns
 from graphcl.methods.graphcl_graph import GraphCL
 from graphcl.methods.joao import JOAO, JOAOv2
 from graphcl.methods.mocl import MoCL
@@ -428,3 +428,33 @@ def test_simsiam_loss_and_stop_gradient_by_hand():
     expected.backward()
     for (name, got), reference in zip(model.encoder.named_parameters(), reference_encoder.parameters()):
         assert torch.allclose(got.grad.double(), reference.grad.double(), atol=1e-6), name
+
+
+def test_node_bgrl_loss_by_hand_on_deterministic_views():
+    """Node-level BGRL with view 1 = the graph, view 2 = the graph without edges (drop rate 1): the loss
+    is BYOL's 2 - 2 cos between online predictions and target node embeddings of the other view."""
+    data = small_graphs(1)[0]
+    model = BGRL(encoder(), hidden_channels=6, edge_drop_p=(0.0, 1.0), feature_mask_p=(0.0, 0.0))
+    first, second = model.views(data)
+    assert torch.equal(first.edge_index, data.edge_index) and second.edge_index.numel() == 0
+    loss = value(model.loss(data))
+    without_edges = data.clone()
+    without_edges.edge_index = data.edge_index[:, :0]
+    with torch.no_grad():
+        h1 = model.encoder(data).node.double()
+        h2 = model.encoder(without_edges).node.double()
+    p1, p2 = predictor_by_hand(h1, model.predictor), predictor_by_hand(h2, model.predictor)
+    # the target starts as a copy of the online encoder
+    assert loss == pytest.approx(byol(p1, h2) + byol(p2, h1), **TOL)
+
+
+def test_bgrl_feature_masking_zeroes_whole_columns():
+    data = small_batch(6)
+    generator = torch.Generator().manual_seed(0)
+    rates = []
+    for _ in range(200):
+        out = mask_feature_columns(data, 0.4, generator)
+        zero = (out.x == 0).all(0)
+        assert torch.equal(out.x[:, ~zero], data.x[:, ~zero])  # the other columns are untouched
+        rates.append(float(zero.double().mean()))
+    assert sum(rates) / len(rates) == pytest.approx(0.4, abs=0.05)
