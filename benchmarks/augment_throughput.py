@@ -6,6 +6,11 @@ with a per-graph loop written the way the official GraphCL code augments molecul
 NumPy permutations, per-graph edge filtering with Python lists), followed by the collation the loop needs
 to form a batch. Reports graphs per second and the speedup.
 
+Then the per-graph random choice of GraphCL's modes (``random2``: node dropping or subgraph per graph;
+``random4``: also edge perturbation and attribute masking, token mode for OGB features):
+:func:`graphcl.augment.random_choice_per_graph` on the batch against the path graphcl used before
+(``benchmarks/legacy_per_graph.py``: ``to_data_list``, one ``from_data_list`` per drawn augmentation, merge).
+
     PYTHONPATH=. python benchmarks/augment_throughput.py --seeds 0 1 2
     PYTHONPATH=. python benchmarks/augment_throughput.py --quick
 """
@@ -20,7 +25,9 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
-from graphcl.augment import mask_attributes, drop_nodes, perturb_edges, sample_subgraph
+from benchmarks.legacy_per_graph import loop_augment_per_graph
+from graphcl.augment import (GRAPHCL_AUGMENTATION_MODES, MaskAttributes, build_augmentations, drop_nodes,
+                             mask_attributes, perturb_edges, random_choice_per_graph, sample_subgraph)
 from graphcl.utils import (append_jsonl, atomic_write_text, environment_info, format_mean_std, markdown_table,
                            mean_std, peak_memory_mb, seed_everything)
 
@@ -120,6 +127,17 @@ def operations(p: float, token: torch.Tensor, generator: torch.Generator) -> dic
     }
 
 
+CHOICE_MODES = ("random2", "random4")
+
+
+def choice_transforms(mode: str, p: float, token: torch.Tensor, generator: torch.Generator) -> list:
+    """The named augmentations of a GraphCL mode; attribute masking writes OGB's mask token."""
+    names = GRAPHCL_AUGMENTATION_MODES[mode]
+    built = build_augmentations(names, p, generator=generator)
+    return [MaskAttributes(p, mode="token", mask_value=token, generator=generator) if name == "attr_mask" else t
+            for name, t in zip(names, built)]
+
+
 def time_calls(fn, items, repeats: int) -> tuple[float, float]:
     """Wall-clock and process CPU seconds for ``repeats`` passes (CPU time is less sensitive to other
     processes sharing the machine)."""
@@ -203,6 +221,36 @@ def main() -> None:
                   f"{record['graphs_per_s_loop']:8.0f} g/s | loop+collate {record['graphs_per_s_loop_with_collate']:8.0f}"
                   f" g/s | speedup {record['speedup_vs_loop']:.1f}x / {record['speedup_vs_loop_with_collate']:.1f}x")
 
+    per_choice: dict[str, dict[str, list[float]]] = {}
+    for seed in args.seeds:
+        generator = torch.Generator(device=device).manual_seed(seed)
+        draws = torch.Generator().manual_seed(seed)
+        for mode in CHOICE_MODES:
+            transforms = choice_transforms(mode, args.p, token, generator)
+            seconds_new, cpu_new = time_calls(lambda b: random_choice_per_graph(b, transforms, generator=draws),
+                                              batches, args.repeats)
+            seconds_old, cpu_old = time_calls(lambda b: loop_augment_per_graph(b, transforms, draws), batches,
+                                              args.repeats)
+            entry = per_choice.setdefault(mode, {key: [] for key in ("new", "old", "cpu_new", "cpu_old")})
+            for key, value in (("new", seconds_new), ("old", seconds_old), ("cpu_new", cpu_new),
+                               ("cpu_old", cpu_old)):
+                entry[key].append(num_graphs / value)
+            record = {
+                "benchmark": "augment_throughput", "operation": f"per-graph choice ({mode})", "seed": seed,
+                "p": args.p, "batch_size": args.batch_size, "num_batches": args.num_batches, "repeats": args.repeats,
+                "device": str(device), "threads": args.threads, "quick": args.quick,
+                "graphs_per_s_vectorized": num_graphs / seconds_new, "graphs_per_s_before": num_graphs / seconds_old,
+                "speedup_vs_before": seconds_old / seconds_new,
+                "graphs_per_cpu_s_vectorized": num_graphs / cpu_new, "graphs_per_cpu_s_before": num_graphs / cpu_old,
+                "cpu_speedup_vs_before": cpu_old / cpu_new,
+                "load_average": os.getloadavg(), "peak_memory_mb": peak_memory_mb(device),
+                "environment": environment_info(),
+            }
+            append_jsonl(args.results / ("augment_throughput_quick.jsonl" if args.quick else
+                                         "augment_throughput.jsonl"), record)
+            print(f"seed {seed} per-graph choice {mode}: vectorized {record['graphs_per_s_vectorized']:9.0f} g/s | "
+                  f"before {record['graphs_per_s_before']:8.0f} g/s | speedup {record['speedup_vs_before']:.1f}x")
+
     rows, cpu_rows = [], []
     for name, entry in per_op.items():
         for table, prefix in ((rows, ""), (cpu_rows, "cpu_")):
@@ -225,6 +273,20 @@ def main() -> None:
         "## Wall clock\n\n" + markdown_table(header, rows) +
         "\n## Process CPU time (less sensitive to other jobs on a shared machine)\n\n"
         + markdown_table(header, cpu_rows)
+    )
+    choice_rows = []
+    for mode, entry in per_choice.items():
+        choice_rows.append([mode, format_mean_std(entry["new"], digits=0), format_mean_std(entry["old"], digits=0),
+                            f"{mean_std([n / o for n, o in zip(entry['new'], entry['old'])])[0]:.1f}x",
+                            format_mean_std(entry["cpu_new"], digits=0), format_mean_std(entry["cpu_old"], digits=0),
+                            f"{mean_std([n / o for n, o in zip(entry['cpu_new'], entry['cpu_old'])])[0]:.1f}x"])
+    summary += (
+        "\n## Per-graph random choice (GraphCL modes), graphs/s\n\n"
+        "Each graph draws one augmentation of the mode. Vectorized: graphcl.augment.random_choice_per_graph on the "
+        "batch. Before: the path graphcl used until then (benchmarks/legacy_per_graph.py: to_data_list, one "
+        "from_data_list per drawn augmentation, augment, merge back into graph order).\n\n"
+        + markdown_table(["mode", "vectorized (wall)", "before (wall)", "speedup (wall)", "vectorized (CPU)",
+                          "before (CPU)", "speedup (CPU)"], choice_rows)
     )
     name = "augment_throughput_quick.md" if args.quick else "augment_throughput.md"
     atomic_write_text(args.results / name, summary)

@@ -3,8 +3,8 @@
 GraphCL (default ``random2``: each graph draws node dropping or subgraph sampling, p = 0.2) on a TU dataset
 (NCI1 by default) with a GIN 3 x 32 encoder, batches of 128, Adam, one torch thread. Each epoch is timed
 twice in the same process, alternating the order: once with the per-graph augmentation of graphcl before it
-was vectorized (kept here only: ``Batch.to_data_list``, one ``Batch.from_data_list`` per drawn augmentation,
-then a merge back into graph order) and once with the current
+was vectorized (kept in ``benchmarks/legacy_per_graph.py``: ``Batch.to_data_list``, one
+``Batch.from_data_list`` per drawn augmentation, then a merge back into graph order) and once with the current
 :func:`graphcl.augment.random_choice_per_graph`. Both go through ``GraphCL.loss`` (the module-level
 ``augment_per_graph`` is swapped for the measurement), with the same seed, model initialisation and batch
 order. Reported per epoch: wall and process-CPU seconds of the whole epoch (data loading included), of the
@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import torch
-from torch import Tensor
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
 import graphcl.methods.graphcl_graph as graphcl_graph
+from benchmarks.legacy_per_graph import loop_augment_per_graph
 from graphcl.augment import random_choice_per_graph
 from graphcl.data import load_tu
 from graphcl.methods.graphcl_graph import GraphCL
@@ -37,62 +37,6 @@ from graphcl.utils import (append_jsonl, atomic_write_text, environment_info, fo
                            mean_std, seed_everything)
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-# ----------------------------------------------------------------------------------------------------------
-# The per-graph augmentation as it was before vectorization (graphcl/methods/graphcl_graph.py, kept verbatim
-# in behaviour for this measurement only)
-# ----------------------------------------------------------------------------------------------------------
-def loop_augment_per_graph(data: Data, transforms: Sequence[Callable[[Data], Data]],
-                           generator: Optional[torch.Generator] = None) -> Data:
-    """Unbatch, rebatch the graphs that drew each transform, augment each group, merge in graph order."""
-    if len(transforms) == 1:
-        return transforms[0](data)
-    if not isinstance(data, Batch):
-        index = int(torch.randint(len(transforms), (1,), generator=generator))
-        return transforms[index](data)
-    choice = torch.randint(len(transforms), (data.num_graphs,), generator=generator)
-    graphs = data.to_data_list()
-    parts, owners = [], []
-    for index, transform in enumerate(transforms):
-        members = (choice == index).nonzero().view(-1)
-        if members.numel() == 0:
-            continue
-        parts.append(transform(Batch.from_data_list([graphs[i] for i in members.tolist()])))
-        owners.append(members.to(data.batch.device))
-    if len(parts) == 1:
-        return parts[0]
-    return _merge_in_order(data, parts, owners)
-
-
-def _merge_in_order(data: Batch, parts: Sequence[Batch], owners: Sequence[Tensor]) -> Batch:
-    node_graph = torch.cat([owner[part.batch] for part, owner in zip(parts, owners)])
-    node_offsets = torch.tensor([0] + [part.num_nodes for part in parts[:-1]]).cumsum(0).tolist()
-    edge_index = torch.cat([part.edge_index + offset for part, offset in zip(parts, node_offsets)], dim=1)
-    node_order = torch.sort(node_graph, stable=True).indices
-    new_position = torch.empty_like(node_order)
-    new_position[node_order] = torch.arange(node_order.numel(), device=node_order.device)
-    edge_index = new_position[edge_index]
-    edge_order = torch.sort(node_graph[node_order][edge_index[0]], stable=True).indices
-    out = Batch()
-    node_keys = [key for key in parts[0].keys() if key not in ("batch", "ptr", "edge_index")
-                 and isinstance(parts[0][key], Tensor) and parts[0].is_node_attr(key)]
-    edge_keys = [key for key in parts[0].keys() if key not in ("batch", "ptr", "edge_index")
-                 and isinstance(parts[0][key], Tensor) and parts[0].is_edge_attr(key)]
-    for key in node_keys:
-        out[key] = torch.cat([part[key] for part in parts])[node_order]
-    for key in edge_keys:
-        out[key] = torch.cat([part[key] for part in parts])[edge_order]
-    out.edge_index = edge_index[:, edge_order]
-    out.batch = node_graph[node_order]
-    counts = torch.bincount(out.batch, minlength=data.num_graphs)
-    out.ptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
-    for key in data.keys():
-        value = data[key]
-        if key not in ("batch", "ptr") and key not in out and isinstance(value, Tensor) and value.dim() > 0 \
-                and value.size(0) == data.num_graphs and not data.is_node_attr(key) and not data.is_edge_attr(key):
-            out[key] = value
-    return out
 
 
 def vectorized_augment_per_graph(data: Data, transforms: Sequence[Callable[[Data], Data]],
@@ -184,7 +128,8 @@ def summarize(records: list[dict], args, started: str, seconds: float) -> str:
                 per_seed.setdefault(key, []).append(sum(r[key] for r in mine) / len(mine))
         by_path[name] = per_seed
         rows.append([name, format_mean_std(per_seed["epoch_wall_s"], digits=3),
-                     format_mean_std(per_seed["epoch_cpu_s"], digits=3), format_mean_std(per_seed["step_cpu_s"], digits=3),
+                     format_mean_std(per_seed["epoch_cpu_s"], digits=3),
+                     format_mean_std(per_seed["step_cpu_s"], digits=3),
                      format_mean_std(per_seed["augment_cpu_s"], digits=3),
                      format_mean_std(per_seed["augment_share_of_step_cpu"], scale=100, digits=1),
                      format_mean_std(per_seed["augment_share_of_step_wall"], scale=100, digits=1)])
@@ -197,7 +142,8 @@ def summarize(records: list[dict], args, started: str, seconds: float) -> str:
     return (
         f"# GraphCL training step profile: {args.dataset}, `{args.augmentation}`, batch {args.batch_size}, "
         f"GIN {args.num_layers} x {args.hidden_channels}\n\n"
-        f"Started {started} UTC, {seconds:.0f} s in all; {env['machine'].get('cpu')} ({env['machine'].get('cpu_count')} "
+        f"Started {started} UTC, {seconds:.0f} s in all; {env['machine'].get('cpu')} "
+        f"({env['machine'].get('cpu_count')} "
         f"cores, load average at the end {tuple(round(x, 2) for x in os.getloadavg())}), {args.threads} torch "
         f"thread(s), torch {env['versions'].get('torch')}, torch_geometric {env['versions'].get('torch_geometric')}, "
         f"commit {env['git_commit']}.{' QUICK MODE.' if args.quick else ''}\n\n"

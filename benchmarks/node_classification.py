@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from graphcl.cli.node import default_hidden_channels, prepare_node_data, run_node_pretraining
+from graphcl.eval.node_protocol import default_hidden_channels, prepare_node_data, run_node_pretraining
 from graphcl.data import DatasetNotFoundError
 from graphcl.methods import DGI, train_full_batch
 from graphcl.utils import (append_jsonl, atomic_write_text, environment_info, format_mean_std, make_generator,

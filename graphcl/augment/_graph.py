@@ -34,6 +34,7 @@ class GraphLayout:
         node_offsets (Tensor): index of each graph's first node, shape ``[B]``.
         edge_counts (Tensor): edges per graph, shape ``[B]``.
         is_batch (bool): whether the input carries collation metadata.
+        nodes_grouped (bool): whether ``node_graph`` is sorted (each graph's nodes contiguous).
     """
 
     num_nodes: int
@@ -45,6 +46,7 @@ class GraphLayout:
     node_offsets: Tensor
     edge_counts: Tensor
     is_batch: bool
+    nodes_grouped: bool = True
 
 
 def check_ratio(p: float, name: str = "p") -> float:
@@ -108,7 +110,7 @@ def layout(data: Data, allow_empty: bool = False) -> GraphLayout:
         edge_graph = torch.zeros(0, dtype=torch.long, device=device)
     edge_counts = torch.bincount(edge_graph, minlength=num_graphs)
     return GraphLayout(num_nodes, edge_graph.numel(), num_graphs, node_graph, edge_graph, node_counts,
-                       node_offsets, edge_counts, is_batch(data))
+                       node_offsets, edge_counts, is_batch(data), num_graphs == 1 or is_sorted(node_graph))
 
 
 def _device(data: Data) -> torch.device:

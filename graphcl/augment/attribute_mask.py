@@ -64,7 +64,7 @@ def mask_attributes(data: Data, p: float = 0.2, mode: str = "zero", mask_value: 
     if mode == "gaussian" and not x.is_floating_point():
         raise TypeError(f"mode='gaussian' needs floating-point features, {key!r} has dtype {x.dtype}")
     masked = choose_per_group(info.node_graph, info.num_graphs, only_in(graph_mask, share(info.node_counts, p)),
-                              generator, info.node_counts)
+                              generator, info.node_counts, info.nodes_grouped)
     num_masked = int(masked.sum())
     if mode == "zero":
         fill = torch.zeros((), dtype=x.dtype, device=x.device)

@@ -49,7 +49,7 @@ def drop_nodes_keep(info: GraphLayout, p: float, generator: torch.Generator | No
     """The nodes :func:`drop_nodes` keeps (all nodes of the graphs outside ``graph_mask``), shape ``[N]``."""
     counts = info.node_counts
     num_drop = only_in(graph_mask, torch.minimum(share(counts, p), counts - 1))
-    return ~choose_per_group(info.node_graph, info.num_graphs, num_drop, generator, counts)
+    return ~choose_per_group(info.node_graph, info.num_graphs, num_drop, generator, counts, info.nodes_grouped)
 
 
 class DropNodes(Augmentation):

@@ -113,7 +113,11 @@ def random_choice_per_graph(data: Data, transforms: Sequence[Transform], probs: 
     if node_selecting:
         # The graphs are disjoint, so the node-selecting candidates (node dropping, subgraphs) can read the
         # same batch and share one selection.
-        info = layout(out)
+        if len(node_selecting) == len([count for count in present if count]):
+            if bool((info.node_counts == 0).any()):
+                layout(out)  # raises the error of an empty graph
+        else:
+            info = layout(out)
         keep = None
         for index in node_selecting:
             kept = transforms[index]._node_keep(out, info, choice == index)

@@ -9,8 +9,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphcl.augment._graph import (GraphLayout, check_graph_mask, check_ratio, choose_per_group, has_edges,
-                                   is_sorted, layout, rand, random_rank, select_nodes, share)
+from graphcl.augment._graph import (GraphLayout, check_graph_mask, check_ratio, choose_per_group, has_edges, layout,
+                                   rand, random_rank, select_nodes, share)
 from graphcl.augment.base import Augmentation
 
 
@@ -135,18 +135,17 @@ def _grow_numpy(info, edge_index: Tensor | None, seeds: Tensor, target: Tensor, 
     target = target.numpy()
     active = active.numpy().copy()
     seeds = seeds.numpy()
-    # ``outside``: not in the subgraph (the padding slot ``N`` never is a candidate);
-    # ``open_nodes``: nodes of the graphs still growing.
-    outside = np.append(~seeds, False)
-    open_nodes = np.append(active[node_graph], False)
+    # ``eligible``: outside the subgraph in a graph still growing (the padding slot ``N`` never is).
+    eligible = np.append(~seeds & active[node_graph], False)
     arrival = np.zeros(num_nodes, dtype=np.float64)
     size = np.ones(num_graphs, dtype=np.int64)
     frontier = np.zeros(num_nodes + 1, dtype=bool)
-    added = np.flatnonzero(seeds)
+    added = seeds.nonzero()[0]
     uniforms = _Uniforms(generator, device, 4 * num_nodes)
     infinity = np.full(num_graphs, np.inf, dtype=np.float32)
+    num_active = int(np.count_nonzero(active))
     step = 0
-    while active.any():
+    while num_active:
         if has_neighbours and added.size:
             if table is not None:
                 reached = table[added].ravel()
@@ -156,32 +155,35 @@ def _grow_numpy(info, edge_index: Tensor | None, seeds: Tensor, target: Tensor, 
                 reached = targets[first + np.arange(first.size)]
             frontier[reached] = True
         step += 1
-        candidates = np.flatnonzero(frontier & outside & open_nodes)
+        candidates = (frontier & eligible).nonzero()[0]
         candidate_graph = node_graph[candidates]
         draw = uniforms.take_numpy(candidates.size)
         smallest = infinity.copy()
         np.minimum.at(smallest, candidate_graph, draw)
         # Each candidate joins with probability r, and the one with the smallest draw always does.
         added = candidates[(draw < expansion_rate) | (draw == smallest[candidate_graph])]
-        stuck = active & (smallest == np.inf)
-        if stuck.any():
+        if np.count_nonzero(smallest < 2.0) < num_active:
+            # Some growing graph has no candidate left (its component is exhausted).
+            stuck = active & (smallest == np.inf)
             if restart:
                 # A new seed: one random node outside the subgraph, in every exhausted graph.
-                pool = np.flatnonzero(outside[:num_nodes] & stuck[node_graph])
+                pool = ((arrival == 0) & ~seeds & stuck[node_graph]).nonzero()[0]
                 pool_graph = node_graph[pool]
                 draw = uniforms.take_numpy(pool.size)
                 added = np.concatenate([added, pool[_one_per_group_np(draw, pool_graph, num_graphs)]])
             else:
                 active &= ~stuck
-                open_nodes[:num_nodes] = active[node_graph]
-        outside[added] = False
+                num_active = int(np.count_nonzero(active))
+                eligible[:num_nodes] &= active[node_graph]
+        eligible[added] = False
         arrival[added] = float(step)
         size += np.bincount(node_graph[added], minlength=num_graphs)
         finished = active & (size >= target)
-        if finished.any():
+        if np.count_nonzero(finished):
             active &= ~finished
-            open_nodes[:num_nodes] = active[node_graph]
-    return (torch.from_numpy(~outside[:num_nodes]), torch.from_numpy(arrival), torch.from_numpy(size))
+            num_active = int(np.count_nonzero(active))
+            eligible[:num_nodes] &= active[node_graph]
+    return (torch.from_numpy(seeds | (arrival > 0)), torch.from_numpy(arrival), torch.from_numpy(size))
 
 
 def _grow_listed(info, neighbours: "_Neighbours | None", seeds: Tensor, target: Tensor, active: Tensor,
@@ -283,7 +285,7 @@ def subgraph_keep(data: Data, info: GraphLayout, p: float, generator: torch.Gene
     device = node_graph.device
     counts = info.node_counts
     target = counts - torch.minimum(share(counts, p), counts - 1)
-    grouped = is_sorted(node_graph)
+    grouped = info.nodes_grouped
     if grouped:
         # A uniform seed per graph: node floor(u * n) of each graph.
         local = torch.minimum((rand(num_graphs, generator, device).double() * counts).long(), counts - 1)
@@ -298,14 +300,37 @@ def subgraph_keep(data: Data, info: GraphLayout, p: float, generator: torch.Gene
     if device.type == "cpu":
         inside, arrival, size = _grow_numpy(info, edge_index, seeds, target, active, expansion_rate, restart,
                                             generator)
+        keep = _trim_last_round_numpy(info, inside, arrival, size - target, generator)
     else:
         neighbours = _Neighbours(edge_index, num_nodes) if edge_index is not None else None
         inside, arrival, size = _grow_listed(info, neighbours, seeds, target, active, expansion_rate, restart,
                                              generator)
-    keep = _trim_last_round(info, inside, arrival, size - target, generator)
+        keep = _trim_last_round(info, inside, arrival, size - target, generator)
     if graph_mask is not None:
         keep = keep | ~graph_mask[node_graph]
     return keep
+
+
+def _trim_last_round_numpy(info, inside: Tensor, arrival: Tensor, surplus: Tensor,
+                           generator: torch.Generator | None) -> Tensor:
+    """:func:`_trim_last_round` with NumPy arrays (CPU tensors in and out)."""
+    surplus = surplus.numpy()
+    keep = inside.numpy().copy()
+    if not np.count_nonzero(surplus > 0):
+        return torch.from_numpy(keep)
+    node_graph, arrival = info.node_graph.numpy(), arrival.numpy()
+    members = keep.nonzero()[0]
+    last = np.zeros(info.num_graphs, dtype=arrival.dtype)
+    np.maximum.at(last, node_graph[members], arrival[members])
+    in_last = (keep & (arrival == last[node_graph]) & (surplus > 0)[node_graph]).nonzero()[0]
+    draw = rand(in_last.size, generator, info.node_graph.device).numpy()
+    last_graph = node_graph[in_last]
+    # Sorted by graph, then by a uniform key: a uniformly random order inside each graph.
+    order = np.lexsort((draw, last_graph))
+    ordered_graph = last_graph[order]
+    rank = np.arange(order.size) - np.searchsorted(ordered_graph, ordered_graph, side="left")
+    keep[in_last[order[rank < surplus[ordered_graph]]]] = False
+    return torch.from_numpy(keep)
 
 
 def _trim_last_round(info, inside: Tensor, arrival: Tensor, surplus: Tensor,

@@ -13,6 +13,7 @@ from graphcl.train.loop import TrainingInterrupted
 _COMMAND_MODULES = (
     "graphcl.cli.data",
     "graphcl.cli.node",
+    "graphcl.cli.embed",
     "graphcl.cli.graph",
     "graphcl.cli.molecules",
     "graphcl.cli.cg3",

@@ -9,9 +9,12 @@ from graphcl.data.molecules import (
     load_moleculenet,
     load_smiles_corpus,
 )
+from graphcl.data.graph_files import GraphFileError, labelled_split, load_graph_file
+from graphcl.data.neighbor_sampler import TorchNeighborSampler, neighbor_loader
+from graphcl.data.ogb_nodes import OGB_NODE_DATASETS, load_ogb_node
 from graphcl.data.planetoid import load_planetoid
 from graphcl.data.splits import random_split, scaffold, scaffold_split, stratified_kfold
-from graphcl.data.synthetic import SyntheticGraphDataset, sbm_graph, sbm_graph_dataset
+from graphcl.data.synthetic import SyntheticGraphDataset, community_graph, sbm_graph, sbm_graph_dataset
 from graphcl.data.tu import GINFormatDataset, load_tu, set_node_features
 
 __all__ = [
@@ -19,6 +22,13 @@ __all__ = [
     "data_root",
     "mirror_root",
     "load_planetoid",
+    "load_graph_file",
+    "GraphFileError",
+    "labelled_split",
+    "neighbor_loader",
+    "TorchNeighborSampler",
+    "load_ogb_node",
+    "OGB_NODE_DATASETS",
     "load_tu",
     "GINFormatDataset",
     "set_node_features",
@@ -34,6 +44,7 @@ __all__ = [
     "random_split",
     "stratified_kfold",
     "sbm_graph",
+    "community_graph",
     "sbm_graph_dataset",
     "SyntheticGraphDataset",
 ]

@@ -19,6 +19,8 @@ from graphcl.eval.molecules import (
     summarize_seeds,
     task_split,
 )
+from graphcl.eval.node_embeddings import layerwise_embeddings, save_node_embeddings
+from graphcl.eval.node_protocol import NodePretrainOptions, prepare_node_data, run_node_pretraining
 from graphcl.eval.svm import CrossValidationResult, embed_dataset, svm_cross_validation
 
 __all__ = [
@@ -27,6 +29,11 @@ __all__ = [
     "plot_embeddings",
     "LinearProbeResult",
     "linear_probe",
+    "layerwise_embeddings",
+    "save_node_embeddings",
+    "NodePretrainOptions",
+    "prepare_node_data",
+    "run_node_pretraining",
     "CrossValidationResult",
     "embed_dataset",
     "svm_cross_validation",

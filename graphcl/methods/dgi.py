@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.data import Data
+from torch_geometric.data import Batch, Data
 
 from graphcl.losses.binary_cross_entropy import bce_contrastive_loss
 from graphcl.methods.base import Method, encode, encoder_channels
@@ -54,6 +54,17 @@ def check_finite(x: Tensor) -> None:
     values = x.values() if x.layout != torch.strided else x
     if values.is_floating_point() and not bool(torch.isfinite(values).all()):
         raise ValueError("node features contain NaN or infinite values")
+
+
+def seed_count(data: Data) -> Optional[int]:
+    """The number of seed nodes of a neighbour-sampled subgraph, else ``None``.
+
+    A batch of :func:`graphcl.data.neighbor_loader` (or PyG's ``NeighborLoader``) stores its seeds first
+    and their count in ``batch_size``; the other nodes only feed the seeds' receptive fields.
+    """
+    if isinstance(data, Batch) or "n_id" not in data or "batch_size" not in data:
+        return None
+    return int(data.batch_size)
 
 
 def row_permutation(data: Data, generator: Optional[torch.Generator] = None) -> Tensor:
@@ -140,10 +151,18 @@ class DGI(Method):
         """First-layer product ``XW`` (``None`` for encoders that do not split it off) and the node
         embeddings of the real and the row-shuffled graph.
 
-        Shuffling the rows of ``XW`` equals shuffling the rows of ``X``, for half the feature work.
+        Shuffling the rows of ``XW`` equals shuffling the rows of ``X``, for half the feature work. On a
+        neighbour-sampled subgraph with a :class:`~graphcl.nn.GCNEncoder`, the embeddings are those of the
+        seed nodes only (:meth:`~graphcl.nn.GCNEncoder.forward_sampled`) and ``XW`` is ``None``.
         """
         x, edge_index = node_inputs(data, self.in_channels)
         perm = row_permutation(data, self.generator).to(x.device)
+        sizes = getattr(data, "num_sampled_nodes", None) if seed_count(data) is not None else None
+        if isinstance(self.encoder, GCNEncoder) and sizes is not None and x.layout == torch.strided:
+            # a sampled subgraph: compute the seeds' embeddings only, layer by layer (same values)
+            positive = self.encoder.forward_sampled(x, edge_index, list(sizes))
+            negative = self.encoder.forward_sampled(x[perm], edge_index, list(sizes))
+            return None, positive, negative
         if self._splits_first_layer():
             projected = self.encoder.project(x)
             positive = self.encoder.propagate(projected, edge_index).node
@@ -154,8 +173,16 @@ class DGI(Method):
         return None, encode(self.encoder, data).node, encode(self.encoder, corrupted).node
 
     def loss(self, data: Data) -> Tensor:
-        """DGI's loss on ``data``; the method's generator draws the corruption."""
+        """DGI's loss on ``data``; the method's generator draws the corruption.
+
+        On a neighbour-sampled subgraph (:func:`seed_count`), as in DGI's Reddit setting and PyG's inductive
+        DGI example, the features are shuffled across all sampled nodes, and the summary and the scores are
+        those of the seed nodes only (the other nodes only feed their receptive fields).
+        """
         _, positive, negative = self.real_and_corrupted(data)
+        seeds = seed_count(data)
+        if seeds is not None:
+            positive, negative = positive[:seeds], negative[:seeds]
         summary = self.summary(positive, data)
         return self.loss_fn(self.discriminator(positive, summary), self.discriminator(negative, summary))
 

@@ -8,6 +8,10 @@ of the feature-shuffled graph (negatives) are scored against both summaries by D
 discriminator, and, as the official code does, the two scores are added before the binary cross-entropy:
 :math:`\ell(D(h_i, s_1) + D(h_i, s_2))`. The official code draws the two views once, before training;
 ``resample_views=True`` draws new views at every call instead.
+
+Mini-batch training: on a neighbour-sampled subgraph (a batch of :func:`graphcl.data.neighbor_loader`) the
+two views are drawn from the sampled subgraph (new views for every batch), their summaries read out over all
+the view's nodes, and the seed nodes are scored, as DGI scores them.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from torch_geometric.data import Data
 
 from graphcl import augment
 from graphcl.methods.base import encode
-from graphcl.methods.dgi import DGI, ScoreLoss, node_inputs
+from graphcl.methods.dgi import DGI, ScoreLoss, node_inputs, seed_count
 from graphcl.nn.gcn import GCNEncoder
 from graphcl.nn.readout import readout_name
 
@@ -121,6 +125,9 @@ class NodeGraphCL(DGI):
         projected, positive, negative = self.real_and_corrupted(data)
         summary_1 = self._view_summary(first, data, projected)
         summary_2 = self._view_summary(second, data, projected)
+        seeds = seed_count(data)
+        if seeds is not None:  # a sampled subgraph: score its seed nodes against the views' summaries
+            positive, negative = positive[:seeds], negative[:seeds]
         pos_logits = self.discriminator(positive, summary_1) + self.discriminator(positive, summary_2)
         neg_logits = self.discriminator(negative, summary_1) + self.discriminator(negative, summary_2)
         return self.loss_fn(pos_logits, neg_logits)

@@ -261,6 +261,34 @@ class GCNEncoder(nn.Module):
             h = self.activations[layer](adjacency @ h + self.biases[layer])
         return EncoderOutput(node=h, graph=None)
 
+    def forward_sampled(self, x: Tensor, edge_index: Tensor, num_sampled_nodes: list[int]) -> Tensor:
+        """Embeddings of the seed nodes of a neighbour-sampled subgraph, ``[num_sampled_nodes[0], d]``.
+
+        The subgraph holds its nodes hop by hop (seeds first, as PyG's ``NeighborLoader`` returns them), so
+        layer :math:`\ell` of an :math:`L`-layer GCN is only needed for the nodes of the first
+        :math:`L - \ell` hops: each layer aggregates for those rows only (PyG's ``trim_to_layer`` idea),
+        aggregating before the linear map. The values equal the first rows of ``self(x, edge_index).node``
+        (normalization from the whole subgraph) up to float rounding, for a fraction of the work.
+        """
+        from torch_geometric.nn.conv.gcn_conv import gcn_norm
+
+        hops = len(num_sampled_nodes) - 1
+        if hops < self.num_layers:
+            raise ValueError(f"the subgraph has {hops} sampled hops but the encoder has {self.num_layers} layers")
+        num_nodes = x.size(0)
+        index, weight = gcn_norm(edge_index, None, num_nodes, improved=False, add_self_loops=True)
+        source, target = index
+        h = x if x.is_floating_point() else x.to(self.weights[0].dtype)
+        for layer in range(self.num_layers):
+            keep = sum(num_sampled_nodes[: self.num_layers - layer])
+            mask = (target < keep) & (source < h.size(0))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                block = torch.sparse_coo_tensor(torch.stack([target[mask], source[mask]]), weight[mask],
+                                                (keep, h.size(0)))
+            h = self.activations[layer](torch.sparse.mm(block, h) @ self.weights[layer] + self.biases[layer])
+        return h
+
     def forward(self, x: Tensor | Data, edge_index: Tensor | None = None,
                 edge_weight: Tensor | None = None) -> EncoderOutput:
         """Encode the nodes of a graph (or of a batch of graphs, whose edges never cross graphs).

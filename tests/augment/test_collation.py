@@ -21,8 +21,8 @@ def graphs():
     path = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
     return [Data(x=torch.arange(3.0).view(-1, 1), edge_index=ring, edge_attr=torch.arange(6.0).view(-1, 1),
                  y=torch.tensor([0]), smiles="C1CC1"),
-            Data(x=torch.arange(10.0, 14.0).view(-1, 1), edge_index=path, edge_attr=torch.arange(10.0, 16.0).view(-1, 1),
-                 y=torch.tensor([1]), smiles="CCCC"),
+            Data(x=torch.arange(10.0, 14.0).view(-1, 1), edge_index=path,
+                 edge_attr=torch.arange(10.0, 16.0).view(-1, 1), y=torch.tensor([1]), smiles="CCCC"),
             Data(x=torch.tensor([[20.0]]), edge_index=torch.zeros(2, 0, dtype=torch.long),
                  edge_attr=torch.zeros(0, 1), y=torch.tensor([2]), smiles="C")]
 
@@ -61,8 +61,13 @@ def test_select_and_replace_graphs_round_trip():
     info = layout(batch)
     mask = torch.tensor([True, False, True])
     part = select_graphs(batch, info, mask)
-    assert [g.smiles for g in part.to_data_list()] == ["C1CC1", "C"]
-    assert torch.equal(part.to_data_list()[1].x, graphs()[2].x)
+    for choice in ([True, False, True], [True, True, False], [False, True, True]):
+        selected = select_graphs(batch, info, torch.tensor(choice))
+        wanted = [graph for graph, chosen in zip(graphs(), choice) if chosen]
+        for got, want in zip(selected.to_data_list(), wanted, strict=True):
+            for key in ("x", "edge_index", "edge_attr", "y"):
+                assert torch.equal(got[key], want[key]), key
+            assert got.smiles == want.smiles
     replacement = Batch.from_data_list([graphs()[1], graphs()[0]])  # other sizes in the selected slots
     out = replace_graphs(batch, info, mask, replacement)
     expected = [graphs()[1], graphs()[1], graphs()[0]]
@@ -74,7 +79,8 @@ def test_select_and_replace_graphs_round_trip():
 
 def test_featureless_graphs_keep_their_node_counts():
     batch = Batch.from_data_list([Data(edge_index=torch.tensor([[0, 1], [1, 0]]), num_nodes=n) for n in (2, 5, 3)])
-    out = select_nodes(batch, layout(batch), torch.tensor([True, True, True, False, True, False, True, True, True, False]))
+    keep = torch.tensor([True, True, True, False, True, False, True, True, True, False])
+    out = select_nodes(batch, layout(batch), keep)
     assert [g.num_nodes for g in out.to_data_list()] == [2, 3, 2]
 
 

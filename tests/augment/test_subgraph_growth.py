@@ -49,3 +49,20 @@ def test_numpy_and_torch_growth_agree(seed, restart):
     assert bool((size[active] >= target[active]).all()) if restart else True
     assert torch.equal(torch.bincount(info.node_graph[inside], minlength=info.num_graphs), size)
     assert bool((size[~active] == 1).all())  # graphs that do not grow keep only their seed
+
+
+def test_last_round_surplus_is_dropped_uniformly():
+    """Star with centre 0 and leaves 1-4, keep 3 of 5 nodes, breadth-first growth (r = 1). By hand: every
+    pair of leaves is kept with the centre with probability 1/6 (seed at the centre: 1/5 * 1/6; seed at one
+    of the two leaves: 2 * 1/5 * 1/3)."""
+    star = Data(x=torch.arange(5.0).view(-1, 1),
+                edge_index=torch.tensor([[0, 0, 0, 0, 1, 2, 3, 4], [1, 2, 3, 4, 0, 0, 0, 0]]))
+    batch = Batch.from_data_list([star] * 900)
+    out = subgraph_module.sample_subgraph(batch, 0.4, generator=torch.Generator().manual_seed(0), expansion_rate=1.0)
+    kept = out.x.view(-1, 3).long().tolist()
+    assert all(row[0] == 0 for row in kept)
+    counts = {}
+    for row in kept:
+        counts[tuple(row[1:])] = counts.get(tuple(row[1:]), 0) + 1
+    assert len(counts) == 6
+    assert all(abs(count / len(kept) - 1 / 6) < 0.045 for count in counts.values())  # ~3.6 standard deviations

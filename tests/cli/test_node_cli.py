@@ -43,3 +43,16 @@ def test_user_errors_have_no_traceback(tmp_path, capsys):
     assert "missing.pt" in err and "Traceback" not in err
     with pytest.raises(SystemExit):
         main(["pretrain", "--epochs", "0"])
+
+
+def test_old_spellings_are_hidden_aliases():
+    parser = build_parser()
+    new = parser.parse_args(["pretrain", "--hidden-channels", "32", "--num-layers", "2", "--aug-ratio", "0.3",
+                             "--save-dir", "d"])
+    old = parser.parse_args(["pretrain", "--hidden", "32", "--layers", "2", "--p", "0.3", "--out", "d"])
+    for name in ("hidden_channels", "num_layers", "aug_ratio", "save_dir"):
+        assert getattr(new, name) == getattr(old, name)
+    help_text = parser._subparsers._group_actions[0].choices["pretrain"].format_help()
+    assert "--hidden-channels" in help_text and "--hidden " not in help_text and "--p " not in help_text
+    # library defaults are not restated: options the user did not give are absent
+    assert not hasattr(parser.parse_args(["pretrain"]), "hidden_channels")
