@@ -7,6 +7,7 @@ import shlex
 import sys
 from typing import Sequence
 
+from graphcl.data.mirror import DatasetNotFoundError
 from graphcl.train.loop import TrainingInterrupted
 
 # Each module defines ``register(subparsers)``; subcommands call into the library.
@@ -30,8 +31,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from graphcl.data.mirror import DatasetNotFoundError
-
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     # what resumes an interrupted run: the same command, resuming from its checkpoint

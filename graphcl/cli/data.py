@@ -4,12 +4,12 @@ from __future__ import annotations
 import argparse
 import time
 
+from graphcl.data import MOLECULENET_TASKS, load_moleculenet, load_planetoid, load_smiles_corpus, load_tu
+from graphcl.data.molecules import moleculenet_name
+from graphcl.data.planetoid import PLANETOID_NAMES
+
 
 def _describe(name: str, root: str | None, limit: int | None) -> str:
-    from graphcl.data import MOLECULENET_TASKS, load_moleculenet, load_planetoid, load_smiles_corpus, load_tu
-    from graphcl.data.molecules import moleculenet_name
-    from graphcl.data.planetoid import PLANETOID_NAMES
-
     key = name.lower()
     if key in PLANETOID_NAMES:
         data = load_planetoid(name, root=root)

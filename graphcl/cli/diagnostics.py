@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from graphcl.eval import alignment, plot_embeddings, uniformity
+
 
 def _load(path: Path):
     import torch
@@ -21,8 +23,6 @@ def _load(path: Path):
 
 
 def _run(args: argparse.Namespace) -> int:
-    from graphcl.eval import alignment, plot_embeddings, uniformity
-
     embeddings, labels, second = _load(Path(args.input))
     embeddings = embeddings.float()
     print(f"{embeddings.size(0)} embeddings of dimension {embeddings.size(1)}")

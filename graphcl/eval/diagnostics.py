@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphcl.losses._checks import check_embeddings, check_pair, check_positive
+from graphcl.utils.io import _atomic_replace
 
 
 def alignment(z1: Tensor, z2: Tensor, alpha: float = 2.0) -> Tensor:
@@ -121,8 +122,6 @@ def plot_embeddings(
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
     plt.close(figure)
-    from graphcl.utils.io import _atomic_replace
-
     return _atomic_replace(path, lambda handle: handle.write(buffer.getvalue()))
 
 

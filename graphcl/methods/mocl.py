@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from graphcl.augment.chemistry import SubstructureSubstitution
-from graphcl.data.fingerprint_neighbours import tanimoto_neighbours
+from graphcl.data.fingerprint_neighbours import fingerprint_bits, tanimoto_matrix, tanimoto_neighbours
 from graphcl.losses.nt_xent import nt_xent_loss
 from graphcl.methods.base import Method, encode_graphs, encoder_channels
 from graphcl.nn.molecule_gin import MoleculeGINEncoder
@@ -108,8 +108,6 @@ class SimilarityRegressionLoss(nn.Module):
 
     def __init__(self, smiles: Sequence[str], radius: int = 3, n_bits: int = 2048):
         super().__init__()
-        from graphcl.data.fingerprint_neighbours import fingerprint_bits
-
         if n_bits % 8:
             raise ValueError(f"n_bits must be a multiple of 8, got {n_bits}")
         self.radius, self.n_bits = radius, n_bits
@@ -124,8 +122,6 @@ class SimilarityRegressionLoss(nn.Module):
         return ((packed.unsqueeze(-1) >> self._shifts) & 1).reshape(len(rows), -1).bool()
 
     def forward(self, z: Tensor, smiles: Sequence[str]) -> Tensor:
-        from graphcl.data.fingerprint_neighbours import tanimoto_matrix
-
         rows = self.rows(smiles, z.device)
         target = tanimoto_matrix(self.bits(rows), self.bits(rows)).to(z.dtype)
         z = nn.functional.normalize(z, dim=1)

@@ -11,6 +11,8 @@ from typing import Any
 
 import torch
 
+from graphcl import __version__
+
 
 def git_commit(path: str | os.PathLike | None = None) -> str | None:
     """The commit of the checkout holding ``path`` (``None`` outside a git checkout)."""
@@ -58,8 +60,6 @@ def machine_info() -> dict[str, Any]:
 def environment_info() -> dict[str, Any]:
     """Library versions, git commit and machine: saved next to every result."""
     import torch_geometric
-
-    from graphcl import __version__
 
     versions = {"python": sys.version.split()[0], "graphcl": __version__, "torch": torch.__version__,
                 "torch_geometric": torch_geometric.__version__}
