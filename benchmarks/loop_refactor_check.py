@@ -44,8 +44,10 @@ def record(out: str, data_root: str, protocol: bool) -> None:
     torch.set_num_threads(1)
     runs = {}
     started = time.perf_counter()
+    graph = sbm_graph()
+    torch.manual_seed(0)  # the GCN's initial weights
     method = DGI(24, 32, generator=torch.Generator().manual_seed(0))
-    r = train_full_batch(method, sbm_graph(), epochs=200, lr=0.01, patience=5, progress=False)
+    r = train_full_batch(method, graph, epochs=200, lr=0.01, patience=5, progress=False)
     runs["dgi_sbm_patience5"] = {"losses": r.losses, "best_epoch": r.best_epoch, "stopped_early": r.stopped_early,
                                  "weights": method.state_dict()}
     cora = load_planetoid("Cora", root=data_root)
@@ -73,6 +75,7 @@ def record(out: str, data_root: str, protocol: bool) -> None:
     method = build_molecule_method("graphcl", MoleculeGINEncoder(hidden_channels=16, num_layers=2))
     r = pretrain(method, molecules, epochs=3, batch_size=8, progress=False, seed=3)
     runs["pretrain_graphcl_molecules"] = {"losses": r.losses, "weights": method.state_dict()}
+    torch.manual_seed(7)
     method = NoisyViews()
     r = pretrain(method, random_graphs(20), epochs=3, batch_size=6, progress=False, seed=7)
     runs["pretrain_noisy_views"] = {"losses": r.losses, "weights": method.state_dict()}
