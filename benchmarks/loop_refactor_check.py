@@ -163,7 +163,7 @@ def main() -> None:
         append_jsonl(f"{args.out}.jsonl", record_)
         rows.append([key, record_["epochs"], metric, f"{difference:g}"])
         print(f"{key}: max |difference| over losses, metrics and weights = {difference:g}")
-    table = markdown_table(["run", "epochs", "metric (reference)", "max |after - before|"], rows)
+    table = markdown_table(["run", "epochs", "metric (reference)", "max abs(after - before)"], rows)
     header = (f"# Training-loop refactor: same numbers\n\nEvery run seeded, CPU, one thread; reference commit "
               f"{args.reference} against commit {env['git_commit']}; losses, early-stopping epochs, metrics and "
               f"every weight compared exactly. Total {time.perf_counter() - started:.0f} s on "
