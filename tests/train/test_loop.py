@@ -108,3 +108,27 @@ def test_loss_terms_are_recorded_as_epoch_means():
     record = result.history[0]
     assert record["double"] == pytest.approx(2 * record["loss"])
     assert record["size"] == pytest.approx((4 * 4 + 4 * 4 + 2 * 2) / 10)  # graph-weighted mean of 4, 4, 2
+
+
+def test_given_loaders_are_kept_unless_they_need_a_distributed_sampler():
+    from torch.utils.data import DistributedSampler
+    from torch_geometric.loader import DataLoader
+
+    from graphcl.train.distributed import DistributedContext
+    from graphcl.train.loop import _build_loader
+
+    graphs = random_graphs(8)
+    two_ranks = DistributedContext(rank=1, local_rank=1, world_size=2)
+    plain = DataLoader(graphs, batch_size=3)
+    sharded = DataLoader(graphs, batch_size=3, sampler=DistributedSampler(graphs, num_replicas=2, rank=1))
+    options = TrainingOptions()
+    assert _build_loader(plain, options, None, DistributedContext()) is plain
+    assert _build_loader(sharded, options, None, two_ranks) is sharded
+    assert _build_loader(plain, TrainingOptions(per_rank_loader=True), None, two_ranks) is plain
+    rebuilt = _build_loader(plain, options, None, two_ranks)
+    assert rebuilt is not plain and isinstance(rebuilt.sampler, DistributedSampler)
+    assert rebuilt.batch_size == 3 and rebuilt.sampler.rank == 1 and len(list(rebuilt.sampler)) == 4
+    batches = iter([graphs[:2], graphs[2:]])
+    assert _build_loader(batches, options, None, DistributedContext()) is batches
+    with pytest.raises(ValueError, match="per_rank_loader"):
+        _build_loader(iter([]), options, None, two_ranks)
