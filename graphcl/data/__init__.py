@@ -16,8 +16,10 @@ from graphcl.data.planetoid import load_planetoid
 from graphcl.data.splits import random_split, scaffold, scaffold_split, stratified_kfold
 from graphcl.data.synthetic import SyntheticGraphDataset, community_graph, sbm_graph, sbm_graph_dataset
 from graphcl.data.tu import GINFormatDataset, load_tu, set_node_features
+from graphcl.data.views import AugmentedViews
 
 __all__ = [
+    "AugmentedViews",
     "DatasetNotFoundError",
     "data_root",
     "mirror_root",
