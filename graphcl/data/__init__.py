@@ -1,4 +1,5 @@
 """Dataset loaders and splits."""
+from graphcl.data.graph_diffusion import GraphPPRDiffusion, ppr_matrix, with_ppr_diffusion
 from graphcl.data.mirror import DatasetNotFoundError, data_root, mirror_root
 from graphcl.data.molecules import (
     MOLECULENET_TASKS,
@@ -20,6 +21,9 @@ __all__ = [
     "mirror_root",
     "load_planetoid",
     "load_tu",
+    "GraphPPRDiffusion",
+    "ppr_matrix",
+    "with_ppr_diffusion",
     "GINFormatDataset",
     "set_node_features",
     "load_moleculenet",
