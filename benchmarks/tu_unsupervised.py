@@ -69,7 +69,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(MAIN_DATASETS))
     parser.add_argument("--large", action="store_true", help="add DD, COLLAB, REDDIT-BINARY (GIN-format data)")
-    parser.add_argument("--methods", nargs="+", default=list(GRAPH_METHODS), choices=GRAPH_METHODS)
+    parser.add_argument("--methods", nargs="+", default=["graphcl", "joao", "joaov2"], choices=GRAPH_METHODS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--epochs", type=int, default=None, help="override the per-method default")
     parser.add_argument("--hidden-channels", type=int, default=None, help="override the per-method default")
@@ -79,7 +79,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--classifier", default="svc", choices=("svc", "linear_svc", "logistic"))
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quick", action="store_true", help="MUTAG, 2 epochs, seed 0, separate output files")
-    parser.add_argument("--output", default=None, help="JSON-lines file (default: results/tu_unsupervised.jsonl)")
+    parser.add_argument("--out", default=None, help="JSON-lines FILE (default: results/tu_unsupervised.jsonl)")
+    parser.add_argument("--output", dest="out", help=argparse.SUPPRESS)
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--merge", nargs="+", default=None, metavar="JSONL",
                         help="only append these result files to the output and rebuild the summary")
@@ -93,7 +94,7 @@ def main(argv=None) -> int:
     stem = "tu_unsupervised"
     if args.quick:
         datasets, seeds, epochs, stem = ["MUTAG"], [0], 2, "tu_unsupervised_quick"
-    output = Path(args.output) if args.output else RESULTS / f"{stem}.jsonl"
+    output = Path(args.out) if args.out else RESULTS / f"{stem}.jsonl"
     if args.merge:
         for path in args.merge:
             for record in read_jsonl(path):
