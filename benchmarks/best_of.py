@@ -115,14 +115,16 @@ def best_of_table(summaries: list[dict[str, Any]]) -> str:
         references = [s for s in candidates if s["method"] in REFERENCE_METHODS]
         published, source = PUBLISHED_BEST[dataset]
         if not pretrained:
-            rows.append([dataset, "no result with >= 3 seeds", "", "", f"{published:.1f} ({source})", "", "", "", ""])
+            rows.append([dataset, "no result with >= 3 seeds", "", "", f"{published:.1f} ({source})",
+                         "", "", "", ""])
             continue
         best = max(pretrained, key=lambda s: s["mean"])
         reference = max(references, key=lambda s: s["mean"]) if references else None
         rows.append([
             dataset, f"{best['method']} ({best['setting']})", f"{best['mean']:.2f} ± {best['std']:.2f}", best["n"],
             f"{published:.1f} ({source})", f"{best['mean'] - published:+.2f}",
-            f"{reference['method']} {reference['mean']:.2f} ± {reference['std']:.2f}" if reference else "not measured",
+            (f"{reference['method']} {reference['mean']:.2f} ± {reference['std']:.2f}" if reference
+             else "not measured"),
             f"{len(pretrained)}", f"{SELECTION}; {best['protocol']}; `{best['file']}`"])
     return markdown_table(["dataset", "graphcl best (pretrained)", "accuracy %", "seeds", "best published",
                            "gap (graphcl - published)", "best reference without pretraining (same probe)",
@@ -158,8 +160,8 @@ def main(argv=None) -> int:
         "## Every group considered",
         "",
         markdown_table(["dataset", "method", "setting", "accuracy %", "seeds", "source"],
-                       [[s["dataset"], s["method"], s["setting"], f"{s['mean']:.2f} ± {s['std']:.2f}", s["n"], s["file"]]
-                        for s in sorted(summaries, key=lambda s: (DATASETS.index(s["dataset"]), -s["mean"]))]),
+                       [[s["dataset"], s["method"], s["setting"], f"{s['mean']:.2f} ± {s['std']:.2f}", s["n"],
+                         s["file"]] for s in sorted(summaries, key=lambda s: (DATASETS.index(s["dataset"]), -s["mean"]))]),
         "",
     ])
     atomic_write_text(args.out, text)

@@ -35,14 +35,23 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def protocol_card(records) -> str:
     """The protocol card that opens every result file: split, selection rule, seeds, features, budget."""
     seeds = sorted({r["seed"] for r in records})
-    budgets = {}
+    budgets: dict[str, dict[tuple, list[str]]] = {}
     for record in records:
         config = record["config"]
-        budgets.setdefault(record["method"], (config.get("epochs"), config.get("lr"), config.get("batch_size"),
-                                              config.get("num_layers"), config.get("hidden_channels")))
-    budget_lines = [f"  - {method}: " + ("no training" if epochs == 0 else
-                                         f"{epochs} epochs, lr {lr:g}, batch {batch}, {layers} layers x {hidden}")
-                    for method, (epochs, lr, batch, layers, hidden) in sorted(budgets.items())]
+        setting = (config.get("epochs"), config.get("lr"), config.get("batch_size"), config.get("num_layers"),
+                   config.get("hidden_channels"))
+        datasets = budgets.setdefault(record["method"], {}).setdefault(setting, [])
+        if record["dataset"] not in datasets:
+            datasets.append(record["dataset"])
+    budget_lines = []
+    for method, settings in sorted(budgets.items()):
+        for (epochs, lr, batch, layers, hidden), datasets in settings.items():
+            text = "no training" if not epochs else f"{epochs} epochs, lr {lr:g}, batch {batch}, {layers} x {hidden}"
+            default = METHOD_DEFAULTS.get(method, {})
+            if epochs and (epochs, hidden) != (default.get("epochs"), default.get("hidden_channels")):
+                text += (f" (reduced from the default {default.get('epochs')} epochs, "
+                         f"{default.get('num_layers')} x {default.get('hidden_channels')}, to fit the shared CPU)")
+            budget_lines.append(f"  - {method}: {text} ({', '.join(datasets)})")
     return "\n".join([
         "# Unsupervised TU: pretrained encoders and references under one SVM probe",
         "",
