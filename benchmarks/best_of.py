@@ -102,7 +102,8 @@ def collect(folders: Iterable[Path]) -> list[dict[str, Any]]:
     summaries = []
     for group in groups.values():
         values = list(group["seeds"].values())
-        summaries.append({**group, "file": ", ".join(group["files"]), "n": len(values), "mean": statistics.fmean(values),
+        summaries.append({**group, "file": ", ".join(group["files"]), "n": len(values),
+                          "mean": statistics.fmean(values),
                           "std": statistics.pstdev(values) if len(values) > 1 else 0.0})
     return summaries
 
@@ -145,7 +146,8 @@ def main(argv=None) -> int:
         "JSON lines in " + ", ".join(f"`{f}`" for f in folders) + ".",
         "",
         "- graphcl best = the pretrained method with the highest mean accuracy among the groups with at least "
-        f"{MIN_SEEDS} seeds (a group = one method and configuration, all its seeds across files). Picking the maximum over "
+        f"{MIN_SEEDS} seeds (a group = one method and configuration, all its seeds across files). "
+        "Picking the maximum over "
         "several methods by their test accuracy is itself a selection on test folds, so this column is an "
         "optimistic summary of what graphcl measured, not a tuned model; no hyperparameter was chosen on "
         f"validation folds ({SELECTION}).",
@@ -161,7 +163,8 @@ def main(argv=None) -> int:
         "",
         markdown_table(["dataset", "method", "setting", "accuracy %", "seeds", "source"],
                        [[s["dataset"], s["method"], s["setting"], f"{s['mean']:.2f} ± {s['std']:.2f}", s["n"],
-                         s["file"]] for s in sorted(summaries, key=lambda s: (DATASETS.index(s["dataset"]), -s["mean"]))]),
+                         s["file"]]
+                        for s in sorted(summaries, key=lambda s: (DATASETS.index(s["dataset"]), -s["mean"]))]),
         "",
     ])
     atomic_write_text(args.out, text)
