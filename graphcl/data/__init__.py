@@ -1,4 +1,5 @@
 """Dataset loaders and splits."""
+from graphcl.data.graph_diffusion import GraphPPRDiffusion, ppr_matrix, with_ppr_diffusion
 from graphcl.data.mirror import DatasetNotFoundError, data_root, mirror_root
 from graphcl.data.molecules import (
     MOLECULENET_TASKS,
@@ -32,6 +33,9 @@ __all__ = [
     "load_ogb_node",
     "OGB_NODE_DATASETS",
     "load_tu",
+    "GraphPPRDiffusion",
+    "ppr_matrix",
+    "with_ppr_diffusion",
     "GINFormatDataset",
     "set_node_features",
     "load_moleculenet",

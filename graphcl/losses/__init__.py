@@ -9,7 +9,12 @@ from graphcl.losses.debiased import (
     debiased_contrastive_loss,
     hard_negative_contrastive_loss,
 )
-from graphcl.losses.jensen_shannon import JensenShannonLoss, jensen_shannon_loss
+from graphcl.losses.jensen_shannon import (
+    JensenShannonLoss,
+    LocalGlobalJensenShannonLoss,
+    jensen_shannon_loss,
+    local_global_jensen_shannon_loss,
+)
 from graphcl.losses.margin import MarginContrastiveLoss, TripletLoss, margin_contrastive_loss, triplet_loss
 from graphcl.losses.n_pair import NPairLoss, n_pair_loss
 from graphcl.losses.nt_xent import NTXentLoss, nt_xent_loss
@@ -25,6 +30,8 @@ __all__ = [
     "BCEContrastiveLoss",
     "jensen_shannon_loss",
     "JensenShannonLoss",
+    "local_global_jensen_shannon_loss",
+    "LocalGlobalJensenShannonLoss",
     "supervised_contrastive_loss",
     "SupervisedContrastiveLoss",
     "margin_contrastive_loss",

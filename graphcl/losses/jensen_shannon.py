@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -37,6 +38,63 @@ class JensenShannonLoss(nn.Module):
 
     def forward(self, pos_scores: Tensor, neg_scores: Tensor) -> Tensor:
         return jensen_shannon_loss(pos_scores, neg_scores)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}()"
+
+
+def local_global_jensen_shannon_loss(node_embeddings: Tensor, graph_embeddings: Tensor, batch: Tensor) -> Tensor:
+    r"""InfoGraph's local-global objective (Sun et al., ICLR 2020, https://arxiv.org/abs/1908.01000).
+
+    Every node (patch) is scored against every graph summary with a dot product. The pair (node ``i``, its
+    own graph ``batch[i]``) is a positive; the pairs with the other ``B - 1`` graphs of the batch are
+    negatives. Returns :func:`jensen_shannon_loss` of the ``N`` positive and ``N (B - 1)`` negative scores,
+    i.e. the negative JSD mutual-information estimate, averaged as the official code does (positives over
+    ``N``, negatives over ``N (B - 1)``). MVGRL (Hassani & Khasahmadi, ICML 2020) uses it across views.
+
+    The ``[N, B]`` score matrix is needed anyway; positives are gathered by index and the negatives'
+    sum is the full sum minus the positives', so no ``[N, B]`` mask is built.
+
+    Args:
+        node_embeddings (Tensor): node (patch) embeddings, shape ``[N, d]``.
+        graph_embeddings (Tensor): graph embeddings, shape ``[B, d]``, ``B >= 2``.
+        batch (Tensor): graph index of every node in ``[0, B)``, shape ``[N]``.
+
+    Returns:
+        Tensor: scalar loss (lower is better; the minimum is :math:`-2\log 2`).
+    """
+    if node_embeddings.dim() != 2 or graph_embeddings.dim() != 2:
+        raise ValueError(f"expected node embeddings [N, d] and graph embeddings [B, d], got "
+                         f"{tuple(node_embeddings.shape)} and {tuple(graph_embeddings.shape)}")
+    if node_embeddings.size(1) != graph_embeddings.size(1):
+        raise ValueError(f"node embeddings have {node_embeddings.size(1)} channels but graph embeddings "
+                         f"{graph_embeddings.size(1)}")
+    num_nodes, num_graphs = node_embeddings.size(0), graph_embeddings.size(0)
+    if num_graphs < 2:
+        raise ValueError("the local-global loss needs at least 2 graphs in a batch (negatives come from "
+                         "the other graphs)")
+    if batch.dim() != 1 or batch.numel() != num_nodes:
+        raise ValueError(f"batch must have shape [{num_nodes}], got {tuple(batch.shape)}")
+    if batch.dtype not in (torch.int32, torch.int64):
+        raise TypeError(f"batch must be an integer tensor, got {batch.dtype}")
+    if num_nodes == 0:
+        raise ValueError("no nodes to score")
+    if int(batch.min()) < 0 or int(batch.max()) >= num_graphs:
+        raise ValueError(f"batch refers to graphs outside [0, {num_graphs})")
+    scores = node_embeddings @ graph_embeddings.t()
+    positive = scores.gather(1, batch.view(-1, 1)).view(-1)
+    expected_pos = (_LOG2 - F.softplus(-positive)).sum() / num_nodes
+    negative_sum = F.softplus(scores).sum() - F.softplus(positive).sum()
+    expected_neg = negative_sum / (num_nodes * (num_graphs - 1)) - _LOG2
+    return expected_neg - expected_pos
+
+
+class LocalGlobalJensenShannonLoss(nn.Module):
+    """Module form of :func:`local_global_jensen_shannon_loss`: ``loss(node_embeddings, graph_embeddings,
+    batch)``."""
+
+    def forward(self, node_embeddings: Tensor, graph_embeddings: Tensor, batch: Tensor) -> Tensor:
+        return local_global_jensen_shannon_loss(node_embeddings, graph_embeddings, batch)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}()"

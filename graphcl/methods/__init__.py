@@ -5,9 +5,12 @@ from graphcl.methods.cg3 import CG3
 from graphcl.methods.dgi import DGI, TrainResult, train_full_batch
 from graphcl.methods.graphcl_graph import GraphCL
 from graphcl.methods.graphcl_node import NODE_AUGMENTATIONS, NodeGraphCL, make_node_augmentation
+from graphcl.methods.infograph import InfoGraph
 from graphcl.methods.joao import JOAO, AugmentationPairDistribution, JOAOv2, project_simplex
 from graphcl.methods.mocl import MoCL, build_mocl
 from graphcl.methods.moco import MoCo
+from graphcl.methods.mvgrl_graph import GraphMVGRL
+from graphcl.methods.reference_embeddings import FeatureSum, UntrainedEncoder
 from graphcl.methods.registry import GRAPH_METHODS, NODE_METHODS, build_method, method_class, register_method
 from graphcl.methods.simsiam import SimSiam
 
@@ -40,4 +43,8 @@ __all__ = [
     "GraphBGRL",
     "MoCo",
     "SimSiam",
+    "InfoGraph",
+    "GraphMVGRL",
+    "UntrainedEncoder",
+    "FeatureSum",
 ]

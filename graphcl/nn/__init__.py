@@ -2,10 +2,11 @@
 from graphcl.nn.discriminator import BilinearDiscriminator
 from graphcl.nn.gcn import GCNEncoder, normalized_adjacency
 from graphcl.nn.gin import GINEncoder
+from graphcl.nn.graph_gcn import GraphGCNEncoder
 from graphcl.nn.hierarchical_gcn import HierarchicalGCN
 from graphcl.nn.molecule_gin import ENCODER_CLASSES, MoleculeGINEncoder, load_encoder, save_encoder
 from graphcl.nn.output import EncoderOutput
-from graphcl.nn.projection import ProjectionHead
+from graphcl.nn.projection import ProjectionHead, ShortcutMLP
 from graphcl.nn.readout import (
     READOUTS,
     max_readout,
@@ -17,12 +18,14 @@ from graphcl.nn.readout import (
 
 ENCODER_CLASSES.setdefault("GCNEncoder", GCNEncoder)
 ENCODER_CLASSES.setdefault("GINEncoder", GINEncoder)
+ENCODER_CLASSES.setdefault("GraphGCNEncoder", GraphGCNEncoder)
 
 __all__ = [
     "EncoderOutput",
     "MoleculeGINEncoder",
     "GCNEncoder",
     "GINEncoder",
+    "GraphGCNEncoder",
     "HierarchicalGCN",
     "normalized_adjacency",
     "load_encoder",
@@ -35,4 +38,5 @@ __all__ = [
     "sigmoid_mean_readout",
     "BilinearDiscriminator",
     "ProjectionHead",
+    "ShortcutMLP",
 ]

@@ -90,3 +90,60 @@ class ProjectionHead(nn.Module):
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, {self.out_channels}, "
                 f"num_layers={self.num_layers})")
+
+
+class ShortcutMLP(nn.Module):
+    r"""Three ``Linear -> activation`` blocks plus a linear shortcut: :math:`f(x) = \mathrm{MLP}(x) + Wx`.
+
+    The local and global heads of InfoGraph (``FF`` in the official code, ReLU, Xavier initialisation;
+    Sun et al., ICLR 2020, https://arxiv.org/abs/1908.01000) and of graph-level MVGRL (``MLP`` there,
+    PReLU, PyTorch's default initialisation; Hassani & Khasahmadi, ICML 2020,
+    https://arxiv.org/abs/2006.05582).
+
+    Args:
+        in_channels (int): input size.
+        out_channels (int, optional): output size (default: ``in_channels``).
+        activation (str, optional): ``"relu"`` or ``"prelu"``. (default: :obj:`"relu"`)
+        xavier (bool, optional): Xavier-uniform weights and zero biases instead of PyTorch's default
+            initialisation. (default: :obj:`True`)
+
+    Shapes:
+        - input: ``[*, in_channels]``
+        - output: ``[*, out_channels]``
+    """
+
+    def __init__(self, in_channels: int, out_channels: int | None = None, activation: str = "relu",
+                 xavier: bool = True) -> None:
+        super().__init__()
+        out_channels = in_channels if out_channels is None else out_channels
+        check_positive_int("in_channels", in_channels)
+        check_positive_int("out_channels", out_channels)
+        if activation not in ("relu", "prelu"):
+            raise ValueError(f"activation must be 'relu' or 'prelu', got {activation!r}")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.activation = activation
+        self.xavier = bool(xavier)
+        layers: list[nn.Module] = []
+        for fan_in in (in_channels, out_channels, out_channels):
+            layers += [nn.Linear(fan_in, out_channels), nn.ReLU() if activation == "relu" else nn.PReLU()]
+        self.block = nn.Sequential(*layers)
+        self.shortcut = nn.Linear(in_channels, out_channels)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for module in [*self.block, self.shortcut]:
+            if isinstance(module, nn.Linear) and self.xavier:
+                nn.init.xavier_uniform_(module.weight)
+                nn.init.zeros_(module.bias)
+            elif hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.size(-1) != self.in_channels:
+            raise ValueError(f"expected {self.in_channels} input channels, got {x.size(-1)}")
+        return self.block(x) + self.shortcut(x)
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, "
+                f"activation={self.activation!r})")
