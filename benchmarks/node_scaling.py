@@ -101,8 +101,9 @@ def measure_child(mode: str, path: str, timed_batches: int, full_epochs: int) ->
     return out
 
 
-def run_capped(mode: str, path: Path, cap_gib: float, timed_batches: int, full_epochs: int) -> dict:
-    """One measurement in a fresh process with ``RLIMIT_AS`` set to ``cap_gib``."""
+def run_capped(mode: str, path: Path, cap_gib: float, timed_batches: int, full_epochs: int,
+               timeout: float | None = None) -> dict:
+    """One measurement in a fresh process with ``RLIMIT_AS`` set to ``cap_gib`` (and a wall-clock budget)."""
     cap = int(cap_gib * 2**30)
 
     def limit():
@@ -110,7 +111,11 @@ def run_capped(mode: str, path: Path, cap_gib: float, timed_batches: int, full_e
 
     command = [sys.executable, __file__, "--child", mode, str(path), str(timed_batches), str(full_epochs)]
     started = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, preexec_fn=limit)
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, preexec_fn=limit, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"mode": mode, "fits": None, "timed_out": True, "timeout_seconds": timeout,
+                "wall_seconds": time.perf_counter() - started}
     wall = time.perf_counter() - started
     lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
     if completed.returncode == 0 and lines:
@@ -122,15 +127,16 @@ def run_capped(mode: str, path: Path, cap_gib: float, timed_batches: int, full_e
 
 def scaling(args, base, jsonl) -> None:
     cache = Path(args.cache)
-    for num_nodes in args.sizes:
-        path = ensure_graph(cache, num_nodes)
-        for mode in ("minibatch", "full"):
+    for mode in ("minibatch", "full"):  # every mini-batch size first: the full-batch runs are the long ones
+        for num_nodes in args.sizes:
+            path = ensure_graph(cache, num_nodes)
             if mode == "full" and num_nodes > args.full_max_nodes:
-                record = {"mode": mode, "fits": None, "skipped": f"not run above {args.full_max_nodes} nodes"}
+                record = {"mode": mode, "fits": None, "skipped": f"a smaller graph did not fit"}
             else:
-                record = run_capped(mode, path, args.memory_cap_gib, args.timed_batches, args.full_epochs)
+                record = run_capped(mode, path, args.memory_cap_gib, args.timed_batches, args.full_epochs,
+                                    timeout=args.timeout)
             record.update(num_nodes_target=num_nodes, memory_cap_gib=args.memory_cap_gib)
-            print(json.dumps({k: v for k, v in record.items() if k != "environment"}))
+            print(json.dumps({k: v for k, v in record.items() if k != "environment"}), flush=True)
             append_jsonl(jsonl, {**base, "kind": "scaling", **record})
             if mode == "full" and record.get("fits") is False:
                 args.full_max_nodes = min(args.full_max_nodes, num_nodes)
@@ -179,10 +185,14 @@ def summarize(records, tags) -> str:
             if full.get("fits"):
                 full_cells = f"{full['peak_rss_mb']:.0f} | {full['seconds_per_epoch']:.1f}"
             elif full.get("fits") is False:
-                full_cells = f"does not fit in {cap:g} GiB | —"
+                full_cells = f"does not fit in {cap:g} GiB ({full.get('error', '')[:80]}) | —"
+            elif full.get("timed_out"):
+                full_cells = f"not measured: over the {full['timeout_seconds']:.0f} s budget | —"
             else:
                 full_cells = f"not run ({full.get('skipped', '')}) | —"
-            if mini.get("fits"):
+            if mini.get("timed_out"):
+                mini_cells = f"— | over the {mini['timeout_seconds']:.0f} s budget | — | — | —"
+            elif mini.get("fits"):
                 mini_cells = (f"{mini['peak_rss_after_load_mb']:.0f} | {mini['peak_rss_mb']:.0f} | "
                               f"{mini['seconds_per_batch']:.2f} ({mini['timed_batches']} timed) | "
                               f"{mini['seconds_per_epoch']:.0f} ({mini['batches_per_epoch']} batches) | "
@@ -229,6 +239,7 @@ def main() -> None:
     parser.add_argument("--timed-batches", type=int, default=5)
     parser.add_argument("--full-epochs", type=int, default=2)
     parser.add_argument("--full-max-nodes", type=int, default=2_000_000)
+    parser.add_argument("--timeout", type=float, default=None, help="wall-clock budget per measurement (s)")
     parser.add_argument("--cache", default=os.environ.get("GRAPHCL_SCALING_CACHE", "datasets/scaling"),
                         help="folder for the generated graphs (default: datasets/scaling)")
     parser.add_argument("--datasets", nargs="+", default=["Cora", "CiteSeer"])
