@@ -150,7 +150,7 @@ def scaling(args, base, jsonl) -> None:
 def accuracy(args, base, jsonl) -> None:
     for dataset in args.datasets:
         for seed in args.seeds:
-            for mode in ("full", "minibatch"):
+            for mode in args.modes:
                 extra = {} if mode == "full" else {"batch_size": args.minibatch_size,
                                                    "num_neighbors": args.minibatch_neighbors,
                                                    "epochs": args.minibatch_epochs}
@@ -253,6 +253,8 @@ def main() -> None:
                         help="folder for the generated graphs (default: datasets/scaling)")
     parser.add_argument("--datasets", nargs="+", default=["Cora", "CiteSeer"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--modes", nargs="+", default=["full", "minibatch"], choices=["full", "minibatch"],
+                        help="accuracy: which training modes to run")
     parser.add_argument("--minibatch-size", type=int, default=256)
     parser.add_argument("--minibatch-neighbors", nargs="+", type=int, default=[10])
     parser.add_argument("--minibatch-epochs", type=int, default=20)
