@@ -74,9 +74,9 @@ def measure_child(mode: str, path: str, timed_batches: int, full_epochs: int) ->
         loader = neighbor_loader(data, [10, 10], batch_size=1024, generator=make_generator(0))
         out["sampler_setup_seconds"] = time.perf_counter() - start
         out["batches_per_epoch"] = len(loader)
-        times, sizes = [], []
+        times, cpu_times, sizes = [], [], []
         method.train()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for step, batch in enumerate(loader):
             if step > timed_batches:
                 break
@@ -84,25 +84,31 @@ def measure_child(mode: str, path: str, timed_batches: int, full_epochs: int) ->
             loss = method.loss(batch)
             loss.backward()
             optimizer.step()
-            now = time.perf_counter()
+            now, cpu_now = time.perf_counter(), time.process_time()
             if step > 0:  # the first batch is a warm-up
                 times.append(now - started)
+                cpu_times.append(cpu_now - cpu_started)
                 sizes.append(int(batch.num_nodes))
-            started = now
+            started, cpu_started = now, cpu_now
         out["timed_batches"] = len(times)
         out["seconds_per_batch"] = statistics.mean(times)
         out["seconds_per_epoch"] = out["seconds_per_batch"] * out["batches_per_epoch"]
+        out["cpu_seconds_per_batch"] = statistics.mean(cpu_times)
+        out["cpu_seconds_per_epoch"] = out["cpu_seconds_per_batch"] * out["batches_per_epoch"]
         out["sampled_nodes_per_batch"] = statistics.mean(sizes)
     else:
+        cpu_started = time.process_time()
         result = train_full_batch(method, data, epochs=full_epochs, patience=None, progress=False)
+        out["cpu_seconds_per_epoch"] = (time.process_time() - cpu_started) / max(result.epochs, 1)
         out["epochs"] = result.epochs
         out["seconds_per_epoch"] = result.seconds_per_epoch
     out["peak_rss_mb"] = peak_memory_mb()
     return out
 
 
-def run_capped(mode: str, path: Path, cap_gib: float, timed_batches: int, full_epochs: int) -> dict:
-    """One measurement in a fresh process with ``RLIMIT_AS`` set to ``cap_gib``."""
+def run_capped(mode: str, path: Path, cap_gib: float, timed_batches: int, full_epochs: int,
+               timeout: float | None = None) -> dict:
+    """One measurement in a fresh process with ``RLIMIT_AS`` set to ``cap_gib`` (and a wall-clock budget)."""
     cap = int(cap_gib * 2**30)
 
     def limit():
@@ -110,7 +116,11 @@ def run_capped(mode: str, path: Path, cap_gib: float, timed_batches: int, full_e
 
     command = [sys.executable, __file__, "--child", mode, str(path), str(timed_batches), str(full_epochs)]
     started = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, preexec_fn=limit)
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, preexec_fn=limit, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"mode": mode, "fits": None, "timed_out": True, "timeout_seconds": timeout,
+                "wall_seconds": time.perf_counter() - started}
     wall = time.perf_counter() - started
     lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
     if completed.returncode == 0 and lines:
@@ -122,15 +132,16 @@ def run_capped(mode: str, path: Path, cap_gib: float, timed_batches: int, full_e
 
 def scaling(args, base, jsonl) -> None:
     cache = Path(args.cache)
-    for num_nodes in args.sizes:
-        path = ensure_graph(cache, num_nodes)
-        for mode in ("minibatch", "full"):
+    for mode in ("minibatch", "full"):  # every mini-batch size first: the full-batch runs are the long ones
+        for num_nodes in args.sizes:
+            path = ensure_graph(cache, num_nodes)
             if mode == "full" and num_nodes > args.full_max_nodes:
-                record = {"mode": mode, "fits": None, "skipped": f"not run above {args.full_max_nodes} nodes"}
+                record = {"mode": mode, "fits": None, "skipped": f"a smaller graph did not fit"}
             else:
-                record = run_capped(mode, path, args.memory_cap_gib, args.timed_batches, args.full_epochs)
+                record = run_capped(mode, path, args.memory_cap_gib, args.timed_batches, args.full_epochs,
+                                    timeout=args.timeout)
             record.update(num_nodes_target=num_nodes, memory_cap_gib=args.memory_cap_gib)
-            print(json.dumps({k: v for k, v in record.items() if k != "environment"}))
+            print(json.dumps({k: v for k, v in record.items() if k != "environment"}), flush=True)
             append_jsonl(jsonl, {**base, "kind": "scaling", **record})
             if mode == "full" and record.get("fits") is False:
                 args.full_max_nodes = min(args.full_max_nodes, num_nodes)
@@ -139,7 +150,7 @@ def scaling(args, base, jsonl) -> None:
 def accuracy(args, base, jsonl) -> None:
     for dataset in args.datasets:
         for seed in args.seeds:
-            for mode in ("full", "minibatch"):
+            for mode in args.modes:
                 extra = {} if mode == "full" else {"batch_size": args.minibatch_size,
                                                    "num_neighbors": args.minibatch_neighbors,
                                                    "epochs": args.minibatch_epochs}
@@ -168,24 +179,32 @@ def summarize(records, tags) -> str:
                   "(`resource.setrlimit(RLIMIT_AS)`; the machine's 24 GiB are shared with other users, so "
                   "the cap stands in for \"fits in memory\"). Peak RSS includes loading the graph. Mini-batch: "
                   "1024 seeds, 10 + 10 sampled neighbours, seconds per epoch = mean time of the timed batches "
-                  "(after one warm-up batch) x batches per epoch. Full batch: mean over the epochs run.", "",
+                  "(after one warm-up batch) x batches per epoch. Full batch: mean over the epochs run. Wall time "
+                  "is inflated by the other jobs on the machine; CPU time (`time.process_time`, one thread) is "
+                  "the cost on a quiet core.", "",
                   "| nodes | edges | graph load peak RSS (MiB) | mini-batch peak RSS (MiB) | mini-batch s/batch "
-                  "| mini-batch s/epoch (extrapolated) | sampled nodes/batch | full-batch peak RSS (MiB) "
-                  "| full-batch s/epoch |",
+                  "(wall; CPU) | mini-batch s/epoch, extrapolated (wall; CPU) | sampled nodes/batch "
+                  "| full-batch peak RSS (MiB) | full-batch s/epoch (wall; CPU) |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for size in sorted({r["num_nodes_target"] for r in scale}):
             mini = next((r for r in scale if r["num_nodes_target"] == size and r["mode"] == "minibatch"), {})
             full = next((r for r in scale if r["num_nodes_target"] == size and r["mode"] == "full"), {})
             if full.get("fits"):
-                full_cells = f"{full['peak_rss_mb']:.0f} | {full['seconds_per_epoch']:.1f}"
+                full_cells = (f"{full['peak_rss_mb']:.0f} | {full['seconds_per_epoch']:.1f}; "
+                              f"{full.get('cpu_seconds_per_epoch', float('nan')):.1f}")
             elif full.get("fits") is False:
-                full_cells = f"does not fit in {cap:g} GiB | —"
+                full_cells = f"does not fit in {cap:g} GiB ({full.get('error', '')[:80]}) | —"
+            elif full.get("timed_out"):
+                full_cells = f"not measured: over the {full['timeout_seconds']:.0f} s budget | —"
             else:
                 full_cells = f"not run ({full.get('skipped', '')}) | —"
-            if mini.get("fits"):
+            if mini.get("timed_out"):
+                mini_cells = f"— | over the {mini['timeout_seconds']:.0f} s budget | — | — | —"
+            elif mini.get("fits"):
                 mini_cells = (f"{mini['peak_rss_after_load_mb']:.0f} | {mini['peak_rss_mb']:.0f} | "
-                              f"{mini['seconds_per_batch']:.2f} ({mini['timed_batches']} timed) | "
-                              f"{mini['seconds_per_epoch']:.0f} ({mini['batches_per_epoch']} batches) | "
+                              f"{mini['seconds_per_batch']:.2f}; {mini.get('cpu_seconds_per_batch', float('nan')):.2f} "
+                              f"({mini['timed_batches']} timed) | {mini['seconds_per_epoch']:.0f}; "
+                              f"{mini.get('cpu_seconds_per_epoch', float('nan')):.0f} ({mini['batches_per_epoch']} batches) | "
                               f"{mini['sampled_nodes_per_batch']:.0f}")
             else:
                 mini_cells = f"— | failed: {mini.get('error', '')} | — | — | —"
@@ -194,25 +213,34 @@ def summarize(records, tags) -> str:
         lines.append("")
     acc = [r for r in rows if r["kind"] == "accuracy"]
     if acc:
-        example = next(r for r in acc if r["mode"] == "minibatch")["config"]
         lines += ["## Accuracy: mini-batch vs full-batch DGI (1 GCN layer, 512 units, public split, linear probe)",
-                  "", f"Mini-batch: {example['batch_size']} seeds per batch, neighbours {example['num_neighbors']}, "
-                  f"{example['epochs_cap']} epochs, no early stopping; full batch: DGI's early stopping "
-                  "(patience 20). Mean ± std (population) over seeds of the mean test accuracy of 50 logistic "
-                  "regressions; same seeds, same run.", "",
-                  "| dataset | seeds | full batch (%) | mini-batch (%) | paired difference (points) "
-                  "| full s/epoch | mini s/epoch |", "|---|---|---|---|---|---|---|"]
+                  "", "Full batch: DGI's early stopping (patience 20). Mini-batch: fixed epochs, no early stopping. "
+                  "Mean ± std (population) over seeds of the mean test accuracy of 50 logistic regressions; the "
+                  "difference is paired by seed (mini-batch minus full batch). Each mini-batch run is listed with "
+                  "its git commit: runs before commit 'Mini-batch GCN normalizes with whole-graph degrees' "
+                  "normalized the GCN on the sampled subgraph.", "",
+                  "| dataset | mini-batch run (git) | setting | seeds | full batch (%) | mini-batch (%) "
+                  "| paired difference (points) | full s/epoch (wall) | mini s/epoch (wall) |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for dataset in sorted({r["dataset"] for r in acc}):
             full = {r["seed"]: r for r in acc if r["dataset"] == dataset and r["mode"] == "full"}
-            mini = {r["seed"]: r for r in acc if r["dataset"] == dataset and r["mode"] == "minibatch"}
-            seeds = sorted(set(full) & set(mini))
-            f = [full[s]["accuracy"]["test_mean"] for s in seeds]
-            m = [mini[s]["accuracy"]["test_mean"] for s in seeds]
-            diff = [b - a for a, b in zip(f, m)]
-            lines.append(f"| {dataset} | {' '.join(map(str, seeds))} | {_mean_std(f)} | {_mean_std(m)} | "
-                         f"{_mean_std(diff)} | "
-                         f"{statistics.mean(full[s]['seconds_per_epoch'] for s in seeds):.3f} | "
-                         f"{statistics.mean(mini[s]['seconds_per_epoch'] for s in seeds):.3f} |")
+            for run_tag in sorted({r["tag"] for r in acc if r["dataset"] == dataset and r["mode"] == "minibatch"}):
+                mini = {r["seed"]: r for r in acc
+                        if r["dataset"] == dataset and r["mode"] == "minibatch" and r["tag"] == run_tag}
+                seeds = sorted(set(full) & set(mini))
+                if not seeds:
+                    continue
+                f = [full[s]["accuracy"]["test_mean"] for s in seeds]
+                m = [mini[s]["accuracy"]["test_mean"] for s in seeds]
+                diff = [b - a for a, b in zip(f, m)]
+                config = mini[seeds[0]]["config"]
+                setting = (f"{config['batch_size']} seeds, neighbours {config['num_neighbors']}, "
+                           f"{config['epochs_cap']} epochs")
+                commit = str(mini[seeds[0]]["environment"]["git_commit"])[:7]
+                lines.append(f"| {dataset} | `{run_tag}` ({commit}) | {setting} | {' '.join(map(str, seeds))} | "
+                             f"{_mean_std(f)} | {_mean_std(m)} | {_mean_std(diff)} | "
+                             f"{statistics.mean(full[s]['seconds_per_epoch'] for s in seeds):.3f} | "
+                             f"{statistics.mean(mini[s]['seconds_per_epoch'] for s in seeds):.3f} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -229,10 +257,13 @@ def main() -> None:
     parser.add_argument("--timed-batches", type=int, default=5)
     parser.add_argument("--full-epochs", type=int, default=2)
     parser.add_argument("--full-max-nodes", type=int, default=2_000_000)
+    parser.add_argument("--timeout", type=float, default=None, help="wall-clock budget per measurement (s)")
     parser.add_argument("--cache", default=os.environ.get("GRAPHCL_SCALING_CACHE", "datasets/scaling"),
                         help="folder for the generated graphs (default: datasets/scaling)")
     parser.add_argument("--datasets", nargs="+", default=["Cora", "CiteSeer"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--modes", nargs="+", default=["full", "minibatch"], choices=["full", "minibatch"],
+                        help="accuracy: which training modes to run")
     parser.add_argument("--minibatch-size", type=int, default=256)
     parser.add_argument("--minibatch-neighbors", nargs="+", type=int, default=[10])
     parser.add_argument("--minibatch-epochs", type=int, default=20)

@@ -94,7 +94,8 @@ def _read_table(path: Path, what: str) -> np.ndarray:
 def _check_ids(edges: np.ndarray, num_nodes: Optional[int], path: Path) -> None:
     if edges.size == 0:
         return
-    if not np.all(np.isfinite(edges)) or not np.all(edges == np.round(edges)):
+    if not np.issubdtype(edges.dtype, np.integer) and (not np.all(np.isfinite(edges))
+                                                       or not np.all(edges == np.round(edges))):
         row = int(np.argwhere(~np.isfinite(edges) | (edges != np.round(edges)))[0][0])
         raise GraphFileError(f"{path}: edge {row} has a node id that is not an integer")
     low = edges.min()

@@ -11,6 +11,7 @@ each with its own seed nodes); embeddings are then computed layer by layer in ch
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
@@ -127,10 +128,16 @@ def node_minibatch_loader(data: Data, batch_size: int, num_neighbors: Sequence[i
 
     Under ``torchrun`` (``WORLD_SIZE > 1``) each rank reads its own share of the seed nodes through a
     :class:`~torch.utils.data.DistributedSampler` (reshuffled every epoch by the loop's ``set_epoch``), so the
-    loop keeps this loader instead of rebuilding it.
+    loop keeps this loader instead of rebuilding it. The batches carry ``in_degree``, the whole-graph
+    in-degree of their nodes, so that a GCN normalizes as it does on the whole graph at inference
+    (:meth:`graphcl.nn.GCNEncoder.forward_sampled`).
     """
     rank, _, world_size = distributed_env()
     generator = make_generator(seed + rank)
+    # every batch carries its nodes' whole-graph in-degrees: the GCN normalizes as on the whole graph
+    data = copy.copy(data)
+    data.in_degree = torch.bincount(data.edge_index[1][data.edge_index[0] != data.edge_index[1]],
+                                    minlength=data.num_nodes)
     count = data.num_nodes if input_nodes is None else int(input_nodes.numel() if input_nodes.dtype != torch.bool
                                                              else input_nodes.sum())
     sampler = None

@@ -160,8 +160,9 @@ class DGI(Method):
         sizes = getattr(data, "num_sampled_nodes", None) if seed_count(data) is not None else None
         if isinstance(self.encoder, GCNEncoder) and sizes is not None and x.layout == torch.strided:
             # a sampled subgraph: compute the seeds' embeddings only, layer by layer (same values)
-            positive = self.encoder.forward_sampled(x, edge_index, list(sizes))
-            negative = self.encoder.forward_sampled(x[perm], edge_index, list(sizes))
+            degree = getattr(data, "in_degree", None)  # whole-graph degrees, set by node_minibatch_loader
+            positive = self.encoder.forward_sampled(x, edge_index, list(sizes), degree)
+            negative = self.encoder.forward_sampled(x[perm], edge_index, list(sizes), degree)
             return None, positive, negative
         if self._splits_first_layer():
             projected = self.encoder.project(x)

@@ -261,7 +261,8 @@ class GCNEncoder(nn.Module):
             h = self.activations[layer](adjacency @ h + self.biases[layer])
         return EncoderOutput(node=h, graph=None)
 
-    def forward_sampled(self, x: Tensor, edge_index: Tensor, num_sampled_nodes: list[int]) -> Tensor:
+    def forward_sampled(self, x: Tensor, edge_index: Tensor, num_sampled_nodes: list[int],
+                        degree: Tensor | None = None) -> Tensor:
         """Embeddings of the seed nodes of a neighbour-sampled subgraph, ``[num_sampled_nodes[0], d]``.
 
         The subgraph holds its nodes hop by hop (seeds first, as PyG's ``NeighborLoader`` returns them), so
@@ -269,6 +270,12 @@ class GCNEncoder(nn.Module):
         :math:`L - \ell` hops: each layer aggregates for those rows only (PyG's ``trim_to_layer`` idea),
         aggregating before the linear map. The values equal the first rows of ``self(x, edge_index).node``
         (normalization from the whole subgraph) up to float rounding, for a fraction of the work.
+
+        With ``degree`` (``[num_nodes]``, each sampled node's in-degree in the *whole* graph, self-loops not
+        counted), the normalization is that of the whole graph, :math:`1/\sqrt{(d_i + 1)(d_j + 1)}`, and the
+        sum over the sampled neighbours of node :math:`i` is scaled by :math:`d_i / \tilde{d}_i` (sampled
+        in-edges), an unbiased estimate of the full sum: a node whose neighbours were all sampled gets exactly
+        the row of :math:`\hat{A}` used at inference (:func:`graphcl.eval.layerwise_embeddings`).
         """
         from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
@@ -276,7 +283,17 @@ class GCNEncoder(nn.Module):
         if hops < self.num_layers:
             raise ValueError(f"the subgraph has {hops} sampled hops but the encoder has {self.num_layers} layers")
         num_nodes = x.size(0)
-        index, weight = gcn_norm(edge_index, None, num_nodes, improved=False, add_self_loops=True)
+        if degree is None:
+            index, weight = gcn_norm(edge_index, None, num_nodes, improved=False, add_self_loops=True)
+        else:
+            edges = edge_index[:, edge_index[0] != edge_index[1]]
+            full = degree.to(x.device, torch.float32)
+            sampled = torch.bincount(edges[1], minlength=num_nodes).to(full.dtype)
+            inv_sqrt = (full + 1).rsqrt()
+            scale = full[edges[1]] / sampled[edges[1]]
+            loops = torch.arange(num_nodes, device=x.device)
+            index = torch.cat([edges, torch.stack([loops, loops])], dim=1)
+            weight = torch.cat([scale * inv_sqrt[edges[0]] * inv_sqrt[edges[1]], 1.0 / (full + 1)])
         source, target = index
         h = x if x.is_floating_point() else x.to(self.weights[0].dtype)
         for layer in range(self.num_layers):

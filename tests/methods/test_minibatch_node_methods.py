@@ -64,3 +64,19 @@ def test_trimmed_seed_forward_equals_the_full_subgraph_forward():
         full = encoder(Data(x=batch.x, edge_index=batch.edge_index)).node[:batch.batch_size]
         trimmed = encoder.forward_sampled(batch.x, batch.edge_index, batch.num_sampled_nodes)
         assert trimmed.shape == (5, 6) and torch.allclose(trimmed, full, atol=1e-5)
+
+
+def test_whole_graph_degrees_reproduce_the_inference_operator():
+    # all neighbours sampled over two hops: the seeds' embeddings equal the whole-graph forward pass
+    data, _ = sampled_batch()
+    data.in_degree = torch.bincount(data.edge_index[1][data.edge_index[0] != data.edge_index[1]], minlength=30)
+    loader = neighbor_loader(data, [-1, -1], batch_size=6, shuffle=False, backend="torch")
+    torch.manual_seed(0)
+    from graphcl.nn import GCNEncoder
+
+    encoder = GCNEncoder(4, 6, num_layers=2)
+    whole = encoder(data).node
+    for batch in loader:
+        seeds = batch.n_id[:batch.batch_size]
+        trimmed = encoder.forward_sampled(batch.x, batch.edge_index, batch.num_sampled_nodes, batch.in_degree)
+        assert torch.allclose(trimmed, whole[seeds], atol=1e-5)
