@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from graphcl.eval.embeddings import embed_graphs
+
 DEFAULT_CS: tuple[float, ...] = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)
 CLASSIFIERS = ("svc", "linear_svc", "logistic")
 
@@ -198,27 +200,15 @@ def svm_cross_validation(
                                  fold_accuracies=accuracies, best_params=chosen)
 
 
-@torch.no_grad()
 def embed_dataset(method, dataset_or_loader, batch_size: int = 512,
-                  device: str | torch.device = "cpu") -> tuple[Tensor, Tensor]:
-    """Graph embeddings (``method.embed``) and labels ``y`` of every graph, in dataset order.
+                  device: Optional[str | torch.device] = None) -> tuple[Tensor, Tensor]:
+    """Graph embeddings (``method.embed``) and labels ``y`` of every graph, in dataset order, for the SVM
+    protocol (:func:`graphcl.eval.embeddings.embed_graphs`; ``device=None`` is the method's own device).
 
     Returns:
         (Tensor, Tensor): embeddings ``[num_graphs, d]`` on the CPU and labels ``[num_graphs]``.
     """
-    from torch_geometric.loader import DataLoader
-
-    from graphcl.utils import resolve_device
-
-    device = resolve_device(device)
-    loader = dataset_or_loader
-    if not isinstance(loader, torch.utils.data.DataLoader):
-        loader = DataLoader(dataset_or_loader, batch_size=batch_size, shuffle=False)
-    embeddings, labels = [], []
-    for batch in loader:
-        batch = batch.to(device)
-        embeddings.append(method.embed(batch).cpu())
-        if getattr(batch, "y", None) is None:
-            raise ValueError("graphs have no labels y to evaluate against")
-        labels.append(batch.y.view(-1).cpu())
-    return torch.cat(embeddings), torch.cat(labels)
+    embeddings, labels = embed_graphs(method, dataset_or_loader, batch_size, device)
+    if labels is None:
+        raise ValueError("graphs have no labels y to evaluate against")
+    return embeddings, labels.view(-1)
