@@ -201,11 +201,11 @@ def choose_per_group(group: Tensor, num_groups: int, k: Tensor, generator: torch
         local = torch.arange(m, device=device) - starts[group]
         table = torch.full((num_groups, width), math.inf, device=device,
                            dtype=torch.float32 if keys is None else keys.dtype)
-        table[group, local] = rand(m, generator, device) if keys is None else keys
+        # flat indices: one index tensor instead of two
+        table.view(-1)[group * width + local] = rand(m, generator, device) if keys is None else keys
         picked = table.topk(kmax, dim=1, largest=False).indices
         take = torch.arange(kmax, device=device).unsqueeze(0) < k.unsqueeze(1)
-        rows = torch.arange(num_groups, device=device).unsqueeze(1).expand(-1, kmax)
-        chosen[starts[rows[take]] + picked[take]] = True
+        chosen[(starts.unsqueeze(1) + picked)[take]] = True
         return chosen
     rank, _ = random_rank(group, num_groups, generator, keys)
     return rank < k[group]
