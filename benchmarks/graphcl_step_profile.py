@@ -1,13 +1,19 @@
-"""Where a GraphCL training step spends its time: the per-graph augmentation before and after vectorization.
+"""Where a GraphCL training epoch spends its time: data loading and per-graph augmentation, before and after.
 
 GraphCL (default ``random2``: each graph draws node dropping or subgraph sampling, p = 0.2) on a TU dataset
 (NCI1 by default) with a GIN 3 x 32 encoder, batches of 128, Adam, one torch thread. Each epoch is timed
-twice in the same process, alternating the order: once with the per-graph augmentation of graphcl before it
-was vectorized (kept in ``benchmarks/legacy_per_graph.py``: ``Batch.to_data_list``, one
-``Batch.from_data_list`` per drawn augmentation, then a merge back into graph order) and once with the current
-:func:`graphcl.augment.random_choice_per_graph`. Both go through ``GraphCL.loss`` (the module-level
-``augment_per_graph`` is swapped for the measurement), with the same seed, model initialisation and batch
-order. Reported per epoch: wall and process-CPU seconds of the whole epoch (data loading included), of the
+twice in the same process, alternating the order:
+
+* before: PyG's ``DataLoader`` (``Batch.from_data_list`` per batch) and the per-graph augmentation of graphcl
+  before it was vectorized (kept in ``benchmarks/legacy_per_graph.py``: ``Batch.to_data_list``, one
+  ``Batch.from_data_list`` per drawn augmentation, then a merge back into graph order);
+* after: :class:`graphcl.data.InMemoryGraphLoader` (collation by index arithmetic, what the training loop
+  uses for an in-memory dataset) and :func:`graphcl.augment.random_choice_per_graph`.
+
+Both go through ``GraphCL.loss`` (the ``random_choice_per_graph`` that ``graphcl.methods.base.graph_views``
+calls is swapped for the measurement), with the same seed, model initialisation and batch order (both
+loaders draw the same sampler from identically seeded generators and give equal batches). Reported per
+epoch: wall and process-CPU seconds of the whole epoch (data loading included), of the data loading, of the
 training steps (loss, backward, optimizer step), of the augmentation, and the augmentation's share of a
 training step.
 
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -27,10 +34,10 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
-import graphcl.methods.graphcl_graph as graphcl_graph
+import graphcl.methods.base as method_base
 from benchmarks.legacy_per_graph import loop_augment_per_graph
 from graphcl.augment import random_choice_per_graph
-from graphcl.data import load_tu
+from graphcl.data import InMemoryGraphLoader, load_tu
 from graphcl.methods.graphcl_graph import GraphCL
 from graphcl.nn.gin import GINEncoder
 from graphcl.utils import (append_jsonl, atomic_write_text, environment_info, format_mean_std, markdown_table,
@@ -44,7 +51,14 @@ def vectorized_augment_per_graph(data: Data, transforms: Sequence[Callable[[Data
     return random_choice_per_graph(data, transforms, generator=generator)
 
 
-PATHS = {"loop (before)": loop_augment_per_graph, "vectorized (after)": vectorized_augment_per_graph}
+def loop_choice(data: Data, transforms: Sequence[Callable[[Data], Data]],
+                generator: Optional[torch.Generator] = None) -> Data:
+    return loop_augment_per_graph(data, transforms, generator)
+
+
+# name -> (loader class, per-graph augmentation with random_choice_per_graph's signature)
+PATHS = {"before: PyG loader + loop": (DataLoader, loop_choice),
+         "after: index loader + vectorized": (InMemoryGraphLoader, vectorized_augment_per_graph)}
 
 
 class _Clock:
@@ -65,18 +79,23 @@ class _Clock:
 
 @contextlib.contextmanager
 def augmentation_path(path: Callable, clock: _Clock):
-    """Route ``GraphCL.views`` through ``path`` and time every call."""
+    """Route ``GraphCL.views`` (``graphcl.methods.base.graph_views``) through ``path`` and time every call."""
+    calls = [0]
 
     def timed(data, transforms, generator=None):
+        calls[0] += 1
         with clock.timing():
             return path(data, transforms, generator)
 
-    original = graphcl_graph.augment_per_graph
-    graphcl_graph.augment_per_graph = timed
+    original = method_base.random_choice_per_graph
+    method_base.random_choice_per_graph = timed
     try:
         yield
     finally:
-        graphcl_graph.augment_per_graph = original
+        method_base.random_choice_per_graph = original
+    if not calls[0]:
+        raise RuntimeError("GraphCL.loss did not call graphcl.methods.base.random_choice_per_graph: the "
+                           "augmentation was not measured")
 
 
 def run_epoch(model: GraphCL, optimizer: torch.optim.Optimizer, loader: DataLoader, path: Callable,
@@ -104,13 +123,13 @@ def run_epoch(model: GraphCL, optimizer: torch.optim.Optimizer, loader: DataLoad
             "augment_share_of_step_cpu": augment.cpu / steps.cpu}
 
 
-def build(dataset, seed: int, args) -> tuple[GraphCL, torch.optim.Optimizer, DataLoader]:
+def build(dataset, seed: int, args, loader_class) -> tuple[GraphCL, torch.optim.Optimizer, DataLoader]:
     seed_everything(seed)
     encoder = GINEncoder(dataset.num_features, args.hidden_channels, num_layers=args.num_layers)
     model = GraphCL(encoder, augmentation=args.augmentation, p=args.p, generator=torch.Generator().manual_seed(seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))
+    loader = loader_class(dataset, batch_size=args.batch_size, shuffle=True,
+                          generator=torch.Generator().manual_seed(seed))
     return model, optimizer, loader
 
 
@@ -123,21 +142,23 @@ def summarize(records: list[dict], args, started: str, seconds: float) -> str:
         per_seed: dict[str, list[float]] = {}
         for seed in args.seeds:
             mine = [r for r in records if r["path"] == name and r["seed"] == seed]
-            for key in ("epoch_wall_s", "epoch_cpu_s", "step_cpu_s", "augment_cpu_s", "augment_share_of_step_cpu",
-                        "augment_share_of_step_wall"):
+            for key in ("epoch_wall_s", "epoch_cpu_s", "step_cpu_s", "augment_cpu_s", "loading_cpu_s",
+                        "augment_share_of_step_cpu", "augment_share_of_step_wall"):
                 per_seed.setdefault(key, []).append(sum(r[key] for r in mine) / len(mine))
         by_path[name] = per_seed
         rows.append([name, format_mean_std(per_seed["epoch_wall_s"], digits=3),
                      format_mean_std(per_seed["epoch_cpu_s"], digits=3),
                      format_mean_std(per_seed["step_cpu_s"], digits=3),
                      format_mean_std(per_seed["augment_cpu_s"], digits=3),
+                     format_mean_std(per_seed["loading_cpu_s"], digits=3),
                      format_mean_std(per_seed["augment_share_of_step_cpu"], scale=100, digits=1),
                      format_mean_std(per_seed["augment_share_of_step_wall"], scale=100, digits=1)])
-    before, after = by_path["loop (before)"], by_path["vectorized (after)"]
+    before, after = (by_path[name] for name in PATHS)
     speedups = {key: [b / a for b, a in zip(before[key], after[key])]
-                for key in ("epoch_wall_s", "epoch_cpu_s", "augment_cpu_s")}
-    header = ["augmentation path", "s/epoch (wall)", "s/epoch (CPU)", "training steps s/epoch (CPU)",
-              "augmentation s/epoch (CPU)", "augmentation % of a step (CPU)", "augmentation % of a step (wall)"]
+                for key in ("epoch_wall_s", "epoch_cpu_s", "augment_cpu_s", "loading_cpu_s")}
+    header = ["path", "s/epoch (wall)", "s/epoch (CPU)", "training steps s/epoch (CPU)",
+              "augmentation s/epoch (CPU)", "data loading s/epoch (CPU)", "augmentation % of a step (CPU)",
+              "augmentation % of a step (wall)"]
     budget = f"{args.max_batches} batches" if args.max_batches else "full epochs"
     return (
         f"# GraphCL training step profile: {args.dataset}, `{args.augmentation}`, batch {args.batch_size}, "
@@ -150,11 +171,14 @@ def summarize(records: list[dict], args, started: str, seconds: float) -> str:
         f"Seeds {args.seeds}; per seed {args.epochs} measured epochs ({budget}) per path after {args.warmup} "
         f"warm-up epoch(s), the two paths alternating epoch by epoch in one process on the same model "
         f"initialisation and batch order. Mean ± std over seeds of each seed's mean epoch. A training step is "
-        f"loss + backward + optimizer step; the epoch adds data loading (collation).\n\n"
+        f"loss + backward + optimizer step; the epoch adds data loading (collation); CPU time is process time, the "
+        f"figure to compare on a shared machine.\n\n"
         + markdown_table(header, rows) +
         f"\nSpeedup after/before: epoch {format_mean_std(speedups['epoch_wall_s'], digits=2)}x (wall), "
         f"{format_mean_std(speedups['epoch_cpu_s'], digits=2)}x (CPU); augmentation "
-        f"{format_mean_std(speedups['augment_cpu_s'], digits=1)}x (CPU).\n"
+        f"{format_mean_std(speedups['augment_cpu_s'], digits=1)}x (CPU); data loading "
+        f"{format_mean_std(speedups['loading_cpu_s'], digits=1)}x (CPU).\n\n"
+        f"    PYTHONPATH=. OMP_NUM_THREADS=1 python benchmarks/graphcl_step_profile.py {' '.join(args.argv)}\n"
     )
 
 
@@ -175,6 +199,7 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="MUTAG, one seed, one epoch of 5 batches")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.quick:
         args.dataset, args.seeds, args.epochs, args.warmup, args.max_batches = "MUTAG", args.seeds[:1], 1, 1, 5
     torch.set_num_threads(args.threads)
@@ -186,13 +211,13 @@ def main(argv=None) -> None:
     records = []
     for seed in args.seeds:
         # One model per path, identical initialisation and batch order; epochs alternate between them.
-        runs = {name: build(dataset, seed, args) for name in PATHS}
+        runs = {name: build(dataset, seed, args, PATHS[name][0]) for name in PATHS}
         names = list(PATHS)
         for epoch in range(args.warmup + args.epochs):
             order = names if epoch % 2 == 0 else names[::-1]
             for name in order:
                 model, optimizer, loader = runs[name]
-                result = run_epoch(model, optimizer, loader, PATHS[name], args.max_batches)
+                result = run_epoch(model, optimizer, loader, PATHS[name][1], args.max_batches)
                 if epoch < args.warmup:
                     continue
                 record = {"benchmark": "graphcl_step_profile", "path": name, "seed": seed,
@@ -202,7 +227,7 @@ def main(argv=None) -> None:
                           "load_average": os.getloadavg(), "environment": environment}
                 records.append(record)
                 append_jsonl(args.results / f"{stem}.jsonl", record)
-                print(f"seed {seed} epoch {record['epoch']} {name:19s} epoch {result['epoch_wall_s']:.3f} s wall "
+                print(f"seed {seed} epoch {record['epoch']} {name:33s} epoch {result['epoch_wall_s']:.3f} s wall "
                       f"{result['epoch_cpu_s']:.3f} s CPU | augmentation {result['augment_cpu_s']:.3f} s CPU "
                       f"({100 * result['augment_share_of_step_cpu']:.1f} % of steps)", flush=True)
     summary = summarize(records, args, started, time.perf_counter() - start)

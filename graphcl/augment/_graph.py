@@ -70,7 +70,7 @@ def is_batch(data: Data) -> bool:
 
 
 def has_edges(data: Data) -> bool:
-    return "edge_index" in data and data.edge_index is not None
+    return data.edge_index is not None
 
 
 def layout(data: Data, allow_empty: bool = False) -> GraphLayout:
@@ -201,11 +201,11 @@ def choose_per_group(group: Tensor, num_groups: int, k: Tensor, generator: torch
         local = torch.arange(m, device=device) - starts[group]
         table = torch.full((num_groups, width), math.inf, device=device,
                            dtype=torch.float32 if keys is None else keys.dtype)
-        table[group, local] = rand(m, generator, device) if keys is None else keys
+        # flat indices: one index tensor instead of two
+        table.view(-1)[group * width + local] = rand(m, generator, device) if keys is None else keys
         picked = table.topk(kmax, dim=1, largest=False).indices
         take = torch.arange(kmax, device=device).unsqueeze(0) < k.unsqueeze(1)
-        rows = torch.arange(num_groups, device=device).unsqueeze(1).expand(-1, kmax)
-        chosen[starts[rows[take]] + picked[take]] = True
+        chosen[(starts.unsqueeze(1) + picked)[take]] = True
         return chosen
     rank, _ = random_rank(group, num_groups, generator, keys)
     return rank < k[group]
@@ -233,7 +233,7 @@ def share(counts: Tensor, p: float) -> Tensor:
     return torch.round(counts.to(torch.float64) * p).long()
 
 
-def field_levels(data: Data) -> tuple[list[str], list[str]]:
+def field_levels(data: Data, info: GraphLayout | None = None) -> tuple[list[str], list[str]]:
     """Split the tensor fields into node-level and edge-level ones (``edge_index`` and ``ptr`` excluded).
 
     On a batch the collation slices decide: a field sliced like the nodes is node-level, one sliced like the
@@ -242,12 +242,18 @@ def field_levels(data: Data) -> tuple[list[str], list[str]]:
     graph, a field with ``N`` rows is node-level, one with ``E`` rows is edge-level if its name contains
     ``"edge"`` or ``E`` differs from ``N`` and from 1 (a one-row field is read as graph-level).
 
+    ``info`` (the :func:`layout` of ``data``, optional) spares recounting nodes and edges.
+
     Returns:
         ``(node_keys, edge_keys)``; ``batch`` is a node-level key.
     """
-    num_nodes = data.num_nodes
-    num_edges = data.edge_index.size(1) if has_edges(data) else -1
-    batched = is_batch(data)
+    if info is None:
+        num_nodes = data.num_nodes
+        num_edges = data.edge_index.size(1) if has_edges(data) else -1
+        batched = is_batch(data)
+    else:
+        num_nodes, batched = info.num_nodes, info.is_batch
+        num_edges = info.num_edges if has_edges(data) else -1
     if batched:
         slices = _collation.slices(data)
         ptr = data.ptr.cpu()
@@ -311,7 +317,7 @@ def select_nodes(data: Data, info: GraphLayout, keep: Tensor) -> Data:
     if others and not bool(keep.all()):
         raise ValueError(f"cannot remove nodes from a graph holding other node-index fields {others}")
     out = new_like(data)
-    nkeys, ekeys = field_levels(data)
+    nkeys, ekeys = field_levels(data, info)
     new_index = torch.cumsum(keep.long(), 0) - 1
     kept = keep.nonzero().flatten()
     for key in nkeys:

@@ -78,11 +78,20 @@ class _Uniforms:
         return self.values[self.position - n:self.position]
 
     def take_numpy(self, n: int) -> np.ndarray:
-        """:meth:`take` as a NumPy array (CPU only)."""
-        self._reserve(n)
+        """:meth:`take` as a NumPy array (CPU only); the same draws, without the method call of
+        :meth:`_reserve` (this runs once per growth round)."""
+        end = self.position + n
+        if end > self.values.shape[0]:
+            self._reserve(n)
+            end = self.position
+        elif self.array is not None:
+            self.position = end
+            return self.array[end - n:end]
+        else:
+            self.position = end
         if self.array is None:
             self.array = self.values.numpy()
-        return self.array[self.position - n:self.position]
+        return self.array[end - n:end]
 
 
 def _one_per_group(values: Tensor, group: Tensor, num_groups: int) -> Tensor:
@@ -102,18 +111,20 @@ def _numpy_neighbours(edge_index: Tensor, num_nodes: int, edge_keep: np.ndarray 
     """:class:`_Neighbours` in NumPy, for the edges in ``edge_keep`` only: ``(table, None, None, None)``
     (padded ``[N + 1, D]``, padding ``N``) or ``(None, rowptr, degree, targets)`` (CSR)."""
     edges = edge_index.numpy()
-    if edge_keep is not None:
-        edges = edges[:, edge_keep]
-    src = np.concatenate([edges[0], edges[1]])
-    dst = np.concatenate([edges[1], edges[0]])
+    first, second = edges[0], edges[1]
+    if edge_keep is not None:  # one row at a time: far faster than a 2-D boolean index
+        first, second = first[edge_keep], second[edge_keep]
+    src = np.concatenate([first, second])
+    dst = np.concatenate([second, first])
     order = np.argsort(src, kind="stable")
     src, dst = src[order], dst[order]
     degree = np.bincount(src, minlength=num_nodes)
     rowptr = np.cumsum(degree) - degree
     width = int(degree.max()) if src.size else 0
     if (num_nodes + 1) * width <= 4 * src.size + 1024:
-        table = np.full((num_nodes + 1, max(width, 1)), num_nodes, dtype=np.int64)
-        table[src, np.arange(src.size) - rowptr[src]] = dst
+        width = max(width, 1)
+        table = np.full((num_nodes + 1, width), num_nodes, dtype=np.int64)
+        table.reshape(-1)[src * width + (np.arange(src.size) - rowptr[src])] = dst  # flat: cheaper than 2-D
         return table, None, None, None
     return None, rowptr, degree, dst
 
@@ -143,25 +154,29 @@ def _grow_numpy(info, edge_index: Tensor | None, seeds: Tensor, target: Tensor, 
     added = seeds.nonzero()[0]
     uniforms = _Uniforms(generator, device, 4 * num_nodes)
     infinity = np.full(num_graphs, np.inf, dtype=np.float32)
+    # The draws are float32: ``draw < expansion_rate`` holds exactly when ``draw <= below_rate``, the largest
+    # float32 passing that same comparison.
+    rate32 = np.full(1, expansion_rate, dtype=np.float32)
+    below_rate = rate32 if bool((rate32 < expansion_rate)[0]) else np.nextafter(rate32, np.float32(-np.inf))
     num_active = int(np.count_nonzero(active))
     step = 0
     while num_active:
         if has_neighbours and added.size:
             if table is not None:
-                reached = table[added].ravel()
+                frontier[table.take(added, axis=0)] = True
             else:
                 count = degree[added]
                 first = np.repeat(rowptr[added] - (np.cumsum(count) - count), count)
-                reached = targets[first + np.arange(first.size)]
-            frontier[reached] = True
+                frontier[targets[first + np.arange(first.size)]] = True
         step += 1
         candidates = (frontier & eligible).nonzero()[0]
         candidate_graph = node_graph[candidates]
         draw = uniforms.take_numpy(candidates.size)
         smallest = infinity.copy()
         np.minimum.at(smallest, candidate_graph, draw)
-        # Each candidate joins with probability r, and the one with the smallest draw always does.
-        added = candidates[(draw < expansion_rate) | (draw == smallest[candidate_graph])]
+        # Each candidate joins with probability r, and the one with the smallest draw always does:
+        # draw < r or draw == min (i.e. draw <= min), one comparison against max(min, below_rate).
+        added = candidates[draw <= np.maximum(smallest, below_rate)[candidate_graph]]
         if np.count_nonzero(smallest < 2.0) < num_active:
             # Some growing graph has no candidate left (its component is exhausted).
             stuck = active & (smallest == np.inf)

@@ -10,6 +10,7 @@ from graphcl.data.molecules import (
     load_moleculenet,
     load_smiles_corpus,
 )
+from graphcl.data.loader import InMemoryGraphLoader, graph_loader, supports_vectorized_collation
 from graphcl.data.graph_files import GraphFileError, labelled_split, load_graph_file
 from graphcl.data.neighbor_sampler import TorchNeighborSampler, neighbor_loader
 from graphcl.data.ogb_nodes import OGB_NODE_DATASETS, load_ogb_node
@@ -25,6 +26,9 @@ __all__ = [
     "data_root",
     "mirror_root",
     "load_planetoid",
+    "InMemoryGraphLoader",
+    "graph_loader",
+    "supports_vectorized_collation",
     "load_graph_file",
     "GraphFileError",
     "labelled_split",

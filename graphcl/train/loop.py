@@ -29,8 +29,8 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 from torch_geometric.data import Data
-from torch_geometric.loader import DataLoader
 
+from graphcl.data.loader import graph_loader
 from graphcl.train.distributed import DistributedContext, setup_distributed, teardown_distributed
 from graphcl.utils import atomic_save, load_checkpoint, progress, resolve_device, seed_everything
 from graphcl.utils.checks import check_positive_int
@@ -326,13 +326,16 @@ def _is_full_batch(data) -> bool:
 
 def _build_loader(data, options: TrainingOptions, generator: Optional[torch.Generator],
                   context: DistributedContext):
-    """The iterable of batches: a given loader as it is (rebuilt only to shard it under DDP), or a PyG
-    ``DataLoader`` over a given dataset."""
+    """The iterable of batches: a given loader as it is (rebuilt only to shard it under DDP), or a loader over
+    a given dataset: :class:`graphcl.data.loader.InMemoryGraphLoader` (collation by index arithmetic) for an
+    ``InMemoryDataset`` it supports (no transform, plain dense tensors: see
+    :func:`graphcl.data.loader.supports_vectorized_collation`), PyG's ``DataLoader`` for anything else. Both draw
+    the same sampler and generator, so a seeded run gets the same batches in the same order."""
     if isinstance(data, torch.utils.data.DataLoader):
         if not context.enabled or options.per_rank_loader or _distributed_sampler(data) is not None:
             return data
         batch_size = data.batch_size or options.batch_size
-        data = data.dataset
+        data = getattr(data, "graph_dataset", data.dataset)
     elif not isinstance(data, (torch.utils.data.Dataset, list, tuple)):
         if context.enabled and not options.per_rank_loader:
             raise ValueError("under torchrun an iterable that is not a DataLoader cannot be sharded; give a "
@@ -349,9 +352,9 @@ def _build_loader(data, options: TrainingOptions, generator: Optional[torch.Gene
                                      seed=options.seed if options.seed is not None else 0,
                                      drop_last=options.drop_last)
         shuffle = False
-    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, sampler=sampler,
-                      num_workers=options.num_workers, generator=generator if sampler is None else None,
-                      drop_last=options.drop_last)
+    return graph_loader(data, batch_size=batch_size, shuffle=shuffle, sampler=sampler,
+                        num_workers=options.num_workers, generator=generator if sampler is None else None,
+                        drop_last=options.drop_last)
 
 
 def _to_device(batch, device: torch.device):
@@ -496,7 +499,7 @@ class _Loop:
                       if callable(getattr(method, "parameter_groups", None)) else method.parameters())
             optimizer = torch.optim.Adam(groups, lr=options.lr, weight_decay=options.weight_decay)
         self.optimizer = optimizer
-        dataset = getattr(self.loader, "dataset", None)
+        dataset = getattr(self.loader, "graph_dataset", getattr(self.loader, "dataset", None))
         self.generators = collect_generators(method, *([("dataset", dataset)] if dataset is not None else []))
         self.config = {"method": type(method).__name__, **options.as_dict(), "world_size": context.world_size,
                        "method_config": getattr(method, "config", None), **extra_config}

@@ -4,9 +4,14 @@ import math
 import pytest
 import torch
 from torch import nn
+from torch_geometric.data import InMemoryDataset
+from torch_geometric.loader import DataLoader
 
+from graphcl.data.loader import InMemoryGraphLoader
 from graphcl.methods import DGI, train_full_batch
 from graphcl.train import TrainingOptions, pretrain, train
+from graphcl.train.distributed import DistributedContext
+from graphcl.train.loop import _build_loader
 from tests.methods.test_dgi import sbm_graph
 from tests.train.train_helpers import NoisyViews, random_graphs
 
@@ -132,3 +137,41 @@ def test_given_loaders_are_kept_unless_they_need_a_distributed_sampler():
     assert _build_loader(batches, options, None, DistributedContext()) is batches
     with pytest.raises(ValueError, match="per_rank_loader"):
         _build_loader(iter([]), options, None, two_ranks)
+
+
+class _InMemoryGraphs(InMemoryDataset):
+    def __init__(self, graphs):
+        super().__init__(None)
+        self.data, self.slices = self.collate(graphs)
+
+
+class BatchRecorder(NoisyViews):
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def loss(self, batch):
+        self.batches.append((batch.x.clone(), batch.edge_index.clone(), batch.batch.clone()))
+        return super().loss(batch)
+
+
+def test_in_memory_dataset_uses_the_vectorized_loader_with_the_same_batches():
+    """An InMemoryDataset gets InMemoryGraphLoader; a seeded run sees the batches (and losses) that the same
+    graphs give through PyG's DataLoader (a plain list of graphs takes that path)."""
+    graphs = random_graphs(14, seed=5)
+    dataset = _InMemoryGraphs(graphs)
+    loader = _build_loader(dataset, TrainingOptions(batch_size=4), torch.Generator(), DistributedContext())
+    assert isinstance(loader, InMemoryGraphLoader)
+    assert type(_build_loader(graphs, TrainingOptions(batch_size=4), torch.Generator(),
+                              DistributedContext())) is DataLoader
+    runs = []
+    for data in (graphs, dataset):
+        torch.manual_seed(0)
+        method = BatchRecorder()
+        result = train(method, data, TrainingOptions(epochs=2, batch_size=4, seed=0, progress=False))
+        runs.append((method.batches, result.losses))
+    (reference, reference_losses), (fast, fast_losses) = runs
+    assert len(fast) == len(reference) == 8
+    for expected, actual in zip(reference, fast):
+        assert all(torch.equal(a, b) for a, b in zip(expected, actual))
+    assert fast_losses == reference_losses
