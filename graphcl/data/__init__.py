@@ -1,5 +1,6 @@
 """Dataset loaders and splits."""
 from graphcl.data.mirror import DatasetNotFoundError, data_root, mirror_root
+from graphcl.data.featurizers import FEATURIZERS, Featurizer, MoleculeFeaturizationError, get_featurizer
 from graphcl.data.molecules import (
     MOLECULENET_TASKS,
     InvalidSmilesError,
@@ -8,6 +9,8 @@ from graphcl.data.molecules import (
     featurize_smiles,
     load_moleculenet,
     load_smiles_corpus,
+    moleculenet_csv,
+    smiles_to_graphs,
 )
 from graphcl.data.planetoid import load_planetoid
 from graphcl.data.splits import random_split, scaffold, scaffold_split, stratified_kfold
@@ -29,6 +32,12 @@ __all__ = [
     "InvalidSmilesError",
     "InvalidSmilesReport",
     "featurize_smiles",
+    "smiles_to_graphs",
+    "moleculenet_csv",
+    "FEATURIZERS",
+    "Featurizer",
+    "MoleculeFeaturizationError",
+    "get_featurizer",
     "scaffold",
     "scaffold_split",
     "random_split",
