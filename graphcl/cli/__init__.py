@@ -14,6 +14,7 @@ _COMMAND_MODULES = (
     "graphcl.cli.molecules",
     "graphcl.cli.cg3",
     "graphcl.cli.diagnostics",
+    "graphcl.cli.embed",
 )
 
 
