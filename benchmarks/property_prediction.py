@@ -253,19 +253,19 @@ def main() -> None:
                         choices=("roundtrip", "regression", "precision"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--tasks", nargs="+", default=None)
-    parser.add_argument("--epochs", type=int, default=None, help="default: 30 (roundtrip), 50 (regression), "
-                        "10 (precision)")
+    parser.add_argument("--epochs", type=int, default=None, help="default: 15 (roundtrip), 20 (regression), "
+                        "5 (precision)")
     parser.add_argument("--size", type=int, default=400, help="round-trip CSV rows")
-    parser.add_argument("--hidden-channels", type=int, default=128, help="regression experiment encoder width")
+    parser.add_argument("--hidden-channels", type=int, default=64, help="regression experiment encoder width")
     parser.add_argument("--num-layers", type=int, default=5, help="regression experiment encoder depth")
-    parser.add_argument("--pretrain-limit", type=int, default=20000)
-    parser.add_argument("--pretrain-epochs", type=int, default=5)
+    parser.add_argument("--pretrain-limit", type=int, default=10000)
+    parser.add_argument("--pretrain-epochs", type=int, default=3)
     parser.add_argument("--work-dir", default="runs/property_prediction")
     args = parser.parse_args()
     Path(args.work_dir).mkdir(parents=True, exist_ok=True)
     epochs = args.epochs
     for experiment in args.experiments:
-        args.epochs = epochs or {"roundtrip": 30, "regression": 50, "precision": 10}[experiment]
+        args.epochs = epochs or {"roundtrip": 15, "regression": 20, "precision": 5}[experiment]
         {"roundtrip": roundtrip, "regression": regression, "precision": precision}[experiment](args)
 
 
