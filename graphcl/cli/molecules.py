@@ -297,6 +297,11 @@ def register(subparsers) -> None:
     source.add_argument("--smiles-column", default=None, help="default: the column named smiles or mol")
     source.add_argument("--target-columns", nargs="+", default=None, help="default: every other column")
     source.add_argument("--task-type", default=None, choices=("classification", "regression"))
+    # chemprop's spellings, accepted but not advertised
+    source.add_argument("--data-path", dest="data", help=argparse.SUPPRESS)
+    source.add_argument("--dataset-type", dest="task_type", choices=("classification", "regression"),
+                        help=argparse.SUPPRESS)
+    source.add_argument("--smiles-columns", dest="smiles_column", help=argparse.SUPPRESS)
     source.add_argument("--split", default=None, choices=("scaffold", "random"), help="default: scaffold")
     source.add_argument("--split-seed", type=int, default=None, help="seed of the random split (default: --seed)")
     source.add_argument("--featurizer", default=None, choices=("ogb", "hu2020"),

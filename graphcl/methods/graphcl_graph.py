@@ -6,7 +6,7 @@ the second an augmented copy whose augmentation is drawn per graph from the chos
 """
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -29,6 +29,11 @@ GRAPHCL_AUGMENTATION_MODES: dict[str, tuple[str, ...]] = {
 
 LossFunction = Callable[[Tensor, Tensor], Tensor]
 
+#: Subgraph strength of the official GraphCL chemistry code (``transferLearning_MoleculeNet_PPI/chem``): the
+#: subgraph keeps 20 % of the atoms (``p = 0.8`` nodes removed), while node dropping removes 20 %. graphcl's
+#: default keeps 80 % (``p = 0.2`` for every augmentation, as the paper states).
+GRAPHCL_CHEM_SUBGRAPH_P = 0.8
+
 
 def projection_head(channels: int, hidden_channels: Optional[int] = None,
                     out_channels: Optional[int] = None) -> nn.Sequential:
@@ -48,9 +53,15 @@ def reset_linear_xavier(module: nn.Module) -> None:
 
 
 def build_augmentations(names: Sequence[str], p: float, mask_mode: str = "gaussian",
-                        generator: Optional[torch.Generator] = None) -> list:
-    """Named augmentations at strength ``p``; attribute masking uses ``mask_mode`` (``"gaussian"`` as the
+                        generator: Optional[torch.Generator] = None,
+                        strengths: Optional[Mapping[str, float]] = None) -> list:
+    """Named augmentations at strength ``p`` (``strengths[name]`` where given, e.g.
+    ``{"subgraph": GRAPHCL_CHEM_SUBGRAPH_P}``); attribute masking uses ``mask_mode`` (``"gaussian"`` as the
     official TU code)."""
+    strengths = dict(strengths or {})
+    unknown = sorted(set(strengths) - set(names))
+    if unknown:
+        raise ValueError(f"strengths given for {unknown}, which are not among the augmentations {list(names)}")
     built = []
     for name in names:
         if name not in AUGMENTATIONS:
@@ -58,7 +69,7 @@ def build_augmentations(names: Sequence[str], p: float, mask_mode: str = "gaussi
         kwargs = {"generator": generator}
         if name == "attr_mask":
             kwargs["mode"] = mask_mode
-        built.append(make_augmentation(name, p, **kwargs))
+        built.append(make_augmentation(name, strengths.get(name, p), **kwargs))
     return built
 
 
@@ -143,6 +154,9 @@ class GraphCL(nn.Module):
         loss (callable, optional): any ``(z1, z2) -> scalar`` replacing NT-Xent. (default: :obj:`None`)
         mask_mode (str, optional): fill of attribute masking. (default: :obj:`"gaussian"`)
         generator (torch.Generator, optional): source of the augmentation randomness. (default: ``None``)
+        strengths (dict, optional): per-augmentation strengths replacing ``p``, e.g. the official chemistry
+            setting ``{"subgraph": GRAPHCL_CHEM_SUBGRAPH_P}`` (the subgraph keeps 20 % of the atoms while node
+            dropping removes 20 %). (default: ``None``)
 
     Example:
         >>> from graphcl.nn import GINEncoder
@@ -152,7 +166,8 @@ class GraphCL(nn.Module):
     def __init__(self, encoder: nn.Module, augmentation: str | Sequence[str] = "random2", p: float = 0.2,
                  augment_both: bool = False, temperature: float = 0.2, exclude_positive: bool = True,
                  loss: Optional[LossFunction] = None, mask_mode: str = "gaussian",
-                 generator: Optional[torch.Generator] = None) -> None:
+                 generator: Optional[torch.Generator] = None,
+                 strengths: Optional[Mapping[str, float]] = None) -> None:
         super().__init__()
         from graphcl.losses import NTXentLoss
 
@@ -176,12 +191,14 @@ class GraphCL(nn.Module):
         self.p = float(p)
         self.augment_both = bool(augment_both)
         self.generator = generator
-        self.transforms = build_augmentations(names, p, mask_mode, generator)
+        self.transforms = build_augmentations(names, p, mask_mode, generator, strengths)
         self.projection = projection_head(channels)
         self.loss_fn = loss if loss is not None else NTXentLoss(temperature, exclude_positive=exclude_positive)
         self.config = {"augmentation": self.augmentation, "p": self.p, "augment_both": self.augment_both,
                        "temperature": temperature, "exclude_positive": exclude_positive,
                        "mask_mode": mask_mode}
+        if strengths:
+            self.config["strengths"] = dict(strengths)
         reset_linear_xavier(self.projection)
 
     def reset_parameters(self) -> None:

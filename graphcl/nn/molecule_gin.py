@@ -241,13 +241,15 @@ ENCODER_CLASSES = {"MoleculeGINEncoder": MoleculeGINEncoder}
 
 
 def save_encoder(encoder: nn.Module, path: str | os.PathLike, extra: dict[str, Any] | None = None) -> Path:
-    """Write ``encoder``'s ``state_dict`` with its class name and constructor arguments, atomically."""
+    """Write ``encoder``'s ``state_dict`` with its class name, constructor arguments and (molecular encoders)
+    featurizer name, atomically."""
     from graphcl import __version__
     from graphcl.utils import atomic_save
 
     if not hasattr(encoder, "config"):
         raise TypeError(f"{type(encoder).__name__} has no `config`; cannot be rebuilt from a checkpoint")
     payload = {"class": type(encoder).__name__, "config": dict(encoder.config),
+               "featurizer": getattr(encoder, "featurizer", None),
                "state_dict": {k: v.detach().cpu() for k, v in encoder.state_dict().items()},
                "graphcl_version": __version__, "extra": extra or {}}
     return atomic_save(payload, path)
