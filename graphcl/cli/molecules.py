@@ -139,7 +139,7 @@ def _finetune_table(args: argparse.Namespace, path: Path, task_type: str, name: 
     """Fine-tune on a CSV (the user's, or a MoleculeNet file): one seed, a model folder, metrics."""
     import warnings
 
-    from graphcl.predict import FinetuneConfig, finetune_property_model, read_molecule_table
+    from graphcl.predict import FinetuneConfig, finetune_property_model, json_safe, read_molecule_table
     from graphcl.utils import atomic_write_json
 
     if args.protocol not in (None, "finetune") or args.label_fraction is not None:
@@ -164,9 +164,9 @@ def _finetune_table(args: argparse.Namespace, path: Path, task_type: str, name: 
     metrics = model.metrics
     invalid = metrics["invalid_smiles"]
     if invalid["count"]:
+        more = " ..." if invalid["count"] > len(invalid["lines"]) else ""
         print(f"{name}: {invalid['count']} of {invalid['of']} SMILES could not be featurized and were skipped "
-              f"(lines {', '.join(map(str, invalid['lines']))}{' ...' if invalid['count'] > len(invalid['lines']) else ''})",
-              file=sys.stderr)
+              f"(lines {', '.join(map(str, invalid['lines']))}{more})", file=sys.stderr)
     sizes = metrics["num_molecules"]
     print(f"{name} [{task_type}, {model.config['split']} split {sizes['train']}/{sizes['valid']}/{sizes['test']}, "
           f"featurizer {model.featurizer}, best epoch {metrics['best_epoch']}]")
@@ -181,9 +181,7 @@ def _finetune_table(args: argparse.Namespace, path: Path, task_type: str, name: 
     if args.save_dir:
         print(f"model saved to {args.save_dir}")
     if args.out:
-        from graphcl.predict.property import _jsonable
-
-        atomic_write_json(args.out, _jsonable({"data": str(path), "config": model.config, "metrics": metrics}))
+        atomic_write_json(args.out, json_safe({"data": str(path), "config": model.config, "metrics": metrics}))
     return 0
 
 

@@ -192,8 +192,8 @@ class PropertyModel:
                          "featurizer": self.featurizer, "target_mean": self.target_mean.tolist(),
                          "target_std": self.target_std.tolist(), "graphcl_version": __version__},
                         tmp / MODEL_FILE)
-            atomic_write_json(tmp / CONFIG_FILE, _jsonable(self.config))
-            atomic_write_json(tmp / METRICS_FILE, _jsonable(self.metrics))
+            atomic_write_json(tmp / CONFIG_FILE, json_safe(self.config))
+            atomic_write_json(tmp / METRICS_FILE, json_safe(self.metrics))
             old = None
             if save_dir.exists():
                 old = save_dir.with_name(f".{save_dir.name}.old-{os.getpid()}")
@@ -585,18 +585,18 @@ def _predict_raw(network, graphs: list, device) -> np.ndarray:
     return out
 
 
-def _jsonable(value):
+def json_safe(value: Any) -> Any:
     """NaN and infinities as ``null`` (strict JSON), NumPy scalars as Python numbers."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, (np.floating, float)):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return json_safe(value.tolist())
     return value
 
 
