@@ -258,12 +258,12 @@ def main() -> None:
                         choices=("roundtrip", "regression", "precision"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--tasks", nargs="+", default=None)
-    parser.add_argument("--epochs", type=int, default=None, help="default: 15 (roundtrip), 20 (regression), "
-                        "5 (precision)")
+    parser.add_argument("--epochs", type=int, default=None, help="default: 15 (roundtrip), 10 (regression), "
+                        "3 (precision)")
     parser.add_argument("--size", type=int, default=400, help="round-trip CSV rows")
     parser.add_argument("--hidden-channels", type=int, default=64, help="regression experiment encoder width")
     parser.add_argument("--num-layers", type=int, default=5, help="regression experiment encoder depth")
-    parser.add_argument("--pretrain-limit", type=int, default=10000)
+    parser.add_argument("--pretrain-limit", type=int, default=5000)
     parser.add_argument("--pretrain-epochs", type=int, default=3)
     parser.add_argument("--work-dir", default="runs/property_prediction")
     parser.add_argument("--summarize", action="store_true", help="only rewrite the tables from the JSON lines")
@@ -276,7 +276,7 @@ def main() -> None:
     Path(args.work_dir).mkdir(parents=True, exist_ok=True)
     epochs = args.epochs
     for experiment in args.experiments:
-        args.epochs = epochs or {"roundtrip": 15, "regression": 20, "precision": 5}[experiment]
+        args.epochs = epochs or {"roundtrip": 15, "regression": 10, "precision": 3}[experiment]
         {"roundtrip": roundtrip, "regression": regression, "precision": precision}[experiment](args)
 
 
