@@ -121,3 +121,23 @@ def test_same_seed_same_weights():
     for key, value in first.network.state_dict().items():
         assert torch.equal(value, second.network.state_dict()[key]), key
     assert any(not torch.equal(v, other.network.state_dict()[k]) for k, v in first.network.state_dict().items())
+
+
+def test_save_replaces_a_folder_whole_and_a_failed_save_leaves_it_untouched(tmp_path, monkeypatch):
+    model = finetune_property_model(SMILES, _targets(), "regression", config=FinetuneConfig(
+        hidden_channels=8, num_layers=2, epochs=1))
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "stale.txt").write_text("from an earlier model")
+    model.save(target)
+    assert sorted(p.name for p in target.iterdir()) == ["config.json", "encoder.pt", "metrics.json", "model.pt"]
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    def fail(value):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("graphcl.predict.property.json_safe", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        model.save(target)
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no temporary folder left behind
