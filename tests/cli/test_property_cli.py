@@ -56,16 +56,23 @@ def test_finetune_then_predict_keeps_every_row_in_order(table, tmp_path, capsys,
     assert "2 row(s) could not be featurized" in capsys.readouterr().out
 
 
-def test_finetune_twice_gives_bitwise_identical_weights(table, tmp_path):
-    for name in ("a", "b"):
-        assert main(["finetune", "--data", str(table), "--target-columns", "logp", "--task-type", "regression",
-                     "--seed", "3", "--save-dir", str(tmp_path / name), *TINY]) == 0
+def _weights(folder):
+    out = {}
     for file in ("encoder.pt", "model.pt"):
-        first, second = load_checkpoint(tmp_path / "a" / file), load_checkpoint(tmp_path / "b" / file)
-        first, second = first.get("state_dict", first.get("head")), second.get("state_dict", second.get("head"))
-        assert first.keys() == second.keys()
-        for key in first:
-            assert torch.equal(first[key], second[key]), (file, key)
+        payload = load_checkpoint(folder / file)
+        out.update({(file, k): v for k, v in payload.get("state_dict", payload.get("head")).items()})
+    return out
+
+
+def test_finetune_twice_gives_bitwise_identical_weights(table, tmp_path):
+    for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        assert main(["finetune", "--data", str(table), "--target-columns", "logp", "--task-type", "regression",
+                     "--seed", seed, "--save-dir", str(tmp_path / name), *TINY]) == 0
+    first, second, other = (_weights(tmp_path / name) for name in "abc")
+    assert first.keys() == second.keys() == other.keys()
+    for key in first:
+        assert torch.equal(first[key], second[key]), key
+    assert any(not torch.equal(first[key], other[key]) for key in first)  # the seed is used
 
 
 def test_bf16_finetune_runs(table, tmp_path):
