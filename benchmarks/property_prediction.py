@@ -96,7 +96,12 @@ def roundtrip(args) -> None:
 
 
 def _machine(env: dict) -> str:
-    return f"\nMachine: {env.get('machine')}; versions: {env.get('versions')}; commit {env.get('git_commit')}.\n"
+    machine, versions = env.get("machine", {}), env.get("versions", {})
+    load = machine.get("load_average") or []
+    return (f"\nMachine: {machine.get('cpu')} x {machine.get('cpu_count')} cores (shared; load average "
+            f"{load[0] if load else float('nan'):.1f} at the last run), {machine.get('torch_threads')} torch thread, "
+            f"torch {versions.get('torch')}, PyG {versions.get('torch_geometric')}, RDKit {versions.get('rdkit')}; "
+            f"commit {str(env.get('git_commit'))[:10]}.\n")
 
 
 def _scalars(metrics: dict) -> dict:
@@ -121,7 +126,8 @@ def write_roundtrip_summary() -> None:
     env = records[-1]["environment"] if records else {}
     text = ("# Fine-tune → predict round trip on a CSV of ZINC250k molecules\n\n"
             "`python benchmarks/property_prediction.py --experiments roundtrip` — "
-            f"{records[-1]['num_molecules'] if records else ''} molecules (train/valid/test, scaffold split) "
+            + ("/".join(str(records[-1]["num_molecules"][k]) for k in ("train", "valid", "test")) if records else "")
+            + " molecules (train/valid/test, scaffold split) "
             "drawn with seed 0 from the first 20,000 of ZINC250k, targets computed with RDKit (Crippen logP; "
             "TPSA with 30 % of labels removed; class logP > 3), 4 invalid SMILES inserted. GIN 5 x 300, no "
             f"pretraining, {records[-1]['config']['epochs'] if records else '?'} epochs (reduced budget), seed 0. "
