@@ -158,11 +158,12 @@ def pretrain(args) -> Path:
 
 def regression(args) -> None:
     encoder = pretrain(args)
-    for task in args.tasks or REGRESSION_TASKS:
-        path, name, task_type = moleculenet_csv(task)
-        table = read_molecule_table(path)
-        for label, checkpoint in (("no pretraining", None), ("GraphCL (ZINC subset)", encoder)):
-            for seed in args.seeds:
+    tables = {task: (read_molecule_table(moleculenet_csv(task)[0]), moleculenet_csv(task)[2])
+              for task in args.tasks or REGRESSION_TASKS}
+    # seeds outermost: an interrupted run still leaves every task and encoder with the same seeds
+    for seed in args.seeds:
+        for task, (table, task_type) in tables.items():
+            for label, checkpoint in (("no pretraining", None), ("GraphCL (ZINC subset)", encoder)):
                 config = FinetuneConfig(hidden_channels=args.hidden_channels, num_layers=args.num_layers,
                                         epochs=args.epochs, seed=seed)
                 model = finetune_property_model(table.smiles, table.targets, task_type, table.target_columns,
@@ -199,7 +200,7 @@ def write_regression_summary(args) -> None:
             f"GIN {config.get('num_layers')} x {config.get('hidden_channels')} (reduced from 5 x 300), "
             f"{config.get('epochs')} fine-tuning epochs (reduced from 100), batch 32, lr 1e-3, dropout 0.5, "
             "standardized targets, test RMSE (original units) at the best validation epoch, mean ± std over "
-            "seeds 0, 1, 2. Pretraining: "
+            "the fine-tuning seeds (0, 1, 2; n per cell). Pretraining: "
             + (f"`{pre[-1]['command']}` ({pre[-1]['seconds'] / 60:.1f} min)" if pre else "–")
             + f". Fine-tuning time per run: {min(seconds, default=0):.0f}–{max(seconds, default=0):.0f} s.\n\n"
             + markdown_table(["Encoder", "ESOL", "FreeSolv", "Lipophilicity"], rows)
@@ -264,7 +265,7 @@ def main() -> None:
                         choices=("roundtrip", "regression", "precision"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--tasks", nargs="+", default=None)
-    parser.add_argument("--epochs", type=int, default=None, help="default: 15 (roundtrip), 10 (regression), "
+    parser.add_argument("--epochs", type=int, default=None, help="default: 15 (roundtrip), 6 (regression), "
                         "3 (precision)")
     parser.add_argument("--size", type=int, default=400, help="round-trip CSV rows")
     parser.add_argument("--hidden-channels", type=int, default=64, help="regression experiment encoder width")
@@ -282,7 +283,7 @@ def main() -> None:
     Path(args.work_dir).mkdir(parents=True, exist_ok=True)
     epochs = args.epochs
     for experiment in args.experiments:
-        args.epochs = epochs or {"roundtrip": 15, "regression": 10, "precision": 3}[experiment]
+        args.epochs = epochs or {"roundtrip": 15, "regression": 6, "precision": 3}[experiment]
         {"roundtrip": roundtrip, "regression": regression, "precision": precision}[experiment](args)
 
 
