@@ -184,10 +184,11 @@ def write_regression_summary(args) -> None:
     runs = [r for r in records if r["kind"] == "regression"]
     pre = [r for r in records if r["kind"] == "pretrain"]
     rows = []
-    for label in dict.fromkeys(r["encoder"] for r in runs):
-        row = [label]
+    for epochs, label in dict.fromkeys((r["config"]["epochs"], r["encoder"]) for r in runs):
+        row = [f"{label}, {epochs} epochs"]
         for task in REGRESSION_TASKS:
-            chosen = [r for r in runs if r["encoder"] == label and r["task"] == task]
+            chosen = [r for r in runs
+                      if r["encoder"] == label and r["task"] == task and r["config"]["epochs"] == epochs]
             row.append(f"{format_mean_std([r['test']['rmse'] for r in chosen], digits=3)} (n={len(chosen)})"
                        if chosen else "–")
         rows.append(row)
@@ -198,7 +199,7 @@ def write_regression_summary(args) -> None:
     text = ("# MoleculeNet regression: test RMSE, no pretraining vs a briefly pretrained encoder\n\n"
             "`python benchmarks/property_prediction.py --experiments regression` — scaffold split 80/10/10, "
             f"GIN {config.get('num_layers')} x {config.get('hidden_channels')} (reduced from 5 x 300), "
-            f"{config.get('epochs')} fine-tuning epochs (reduced from 100), batch 32, lr 1e-3, dropout 0.5, "
+            "fine-tuning epochs as in each row (reduced from 100), batch 32, lr 1e-3, dropout 0.5, "
             "standardized targets, test RMSE (original units) at the best validation epoch, mean ± std over "
             "the fine-tuning seeds (0, 1, 2; n per cell). Pretraining: "
             + (f"`{pre[-1]['command']}` ({pre[-1]['seconds'] / 60:.1f} min)" if pre else "–")
