@@ -29,8 +29,8 @@ from graphcl.utils import (append_jsonl, atomic_write_text, environment_info, fo
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REGRESSION_TASKS = ("esol", "freesolv", "lipophilicity")
-#: Test RMSE of a published no-pretraining model, quoted without being checked here (different model, split
-#: seeds and budget): D-MPNN in Rong et al., "GROVER", NeurIPS 2020, Table 1 (scaffold split, 3 seeds).
+#: Test RMSE of a published no-pretraining model, quoted from memory and not checked here (different model,
+#: split seeds and budget): D-MPNN in Rong et al., "GROVER", NeurIPS 2020, Table 1 (scaffold split, 3 seeds).
 PUBLISHED_UNVERIFIED = {"D-MPNN, no pretraining (GROVER Table 1; unverified)":
                         {"esol": "1.050 ± 0.008", "freesolv": "2.082 ± 0.082", "lipophilicity": "0.683 ± 0.016"}}
 PRECISION_TASKS = ("bbbp", "bace")
@@ -205,8 +205,9 @@ def write_regression_summary(args) -> None:
             + (f"`{pre[-1]['command']}` ({pre[-1]['seconds'] / 60:.1f} min)" if pre else "–")
             + f". Fine-tuning time per run: {min(seconds, default=0):.0f}–{max(seconds, default=0):.0f} s.\n\n"
             + markdown_table(["Encoder", "ESOL", "FreeSolv", "Lipophilicity"], rows)
-            + "\nThe published row was not checked here (no access to the paper from this machine) and uses "
-              "another model, budget and split seeds; it is context, not a like-for-like comparison.\n"
+            + "\nThe published row is quoted from memory of the paper and was not checked against it here (the "
+              "paper's table could not be opened from this machine); it uses another model, budget and split "
+              "seeds: context, not a like-for-like comparison.\n"
             + _machine(env))
     atomic_write_text(RESULTS / "property_regression.md", text)
 
