@@ -2,7 +2,7 @@
 https://arxiv.org/abs/2010.13902), as sets of named augmentations, and building them."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import torch
 
@@ -24,14 +24,19 @@ GRAPHCL_AUGMENTATION_MODES: dict[str, tuple[str, ...]] = {
 
 
 def build_augmentations(names: Sequence[str], p: float, mask_mode: str = "gaussian",
-                        generator: Optional[torch.Generator] = None) -> list[Augmentation]:
-    """Named augmentations at strength ``p``; attribute masking uses ``mask_mode`` (``"gaussian"`` as the
-    official TU code).
+                        generator: Optional[torch.Generator] = None,
+                        strengths: Optional[Mapping[str, float]] = None) -> list[Augmentation]:
+    """Named augmentations at strength ``p`` (``strengths[name]`` where given, e.g. ``{"subgraph": 0.8}``);
+    attribute masking uses ``mask_mode`` (``"gaussian"`` as the official TU code).
 
     Example:
         >>> build_augmentations(GRAPHCL_AUGMENTATION_MODES["random2"], 0.2)
         [DropNodes(p=0.2), SampleSubgraph(p=0.2)]
     """
+    strengths = dict(strengths or {})
+    unknown = sorted(set(strengths) - set(names))
+    if unknown:
+        raise ValueError(f"strengths given for {unknown}, which are not among the augmentations {list(names)}")
     built = []
     for name in names:
         if name not in AUGMENTATIONS:
@@ -39,5 +44,5 @@ def build_augmentations(names: Sequence[str], p: float, mask_mode: str = "gaussi
         kwargs = {"generator": generator}
         if name == "attr_mask":
             kwargs["mode"] = mask_mode
-        built.append(make_augmentation(name, p, **kwargs))
+        built.append(make_augmentation(name, strengths.get(name, p), **kwargs))
     return built

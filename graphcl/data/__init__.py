@@ -1,6 +1,7 @@
 """Dataset loaders and splits."""
 from graphcl.data.graph_diffusion import GraphPPRDiffusion, ppr_matrix, with_ppr_diffusion
 from graphcl.data.mirror import DatasetNotFoundError, data_root, mirror_root
+from graphcl.data.featurizers import FEATURIZERS, Featurizer, MoleculeFeaturizationError, get_featurizer
 from graphcl.data.molecules import (
     MOLECULENET_TASKS,
     InvalidSmilesError,
@@ -9,6 +10,8 @@ from graphcl.data.molecules import (
     featurize_smiles,
     load_moleculenet,
     load_smiles_corpus,
+    moleculenet_csv,
+    smiles_to_graphs,
 )
 from graphcl.data.loader import InMemoryGraphLoader, graph_loader, supports_vectorized_collation
 from graphcl.data.graph_files import GraphFileError, labelled_split, load_graph_file
@@ -49,6 +52,12 @@ __all__ = [
     "InvalidSmilesError",
     "InvalidSmilesReport",
     "featurize_smiles",
+    "smiles_to_graphs",
+    "moleculenet_csv",
+    "FEATURIZERS",
+    "Featurizer",
+    "MoleculeFeaturizationError",
+    "get_featurizer",
     "scaffold",
     "scaffold_split",
     "random_split",

@@ -1,8 +1,9 @@
 """Molecules as graphs: MoleculeNet benchmarks from CSV and unlabelled SMILES corpora (ZINC250k).
 
-Every molecule is featurized with OGB's :func:`ogb.utils.smiles2graph` (Hu et al., "Open Graph
+By default every molecule is featurized with OGB's :func:`ogb.utils.smiles2graph` (Hu et al., "Open Graph
 Benchmark", NeurIPS 2020): ``x`` long ``[N, 9]`` atom features, ``edge_attr`` long ``[E, 3]`` bond
-features, both directions of every bond in ``edge_index``. MoleculeNet: Wu et al., "MoleculeNet: a
+features, both directions of every bond in ``edge_index``; ``featurizer="hu2020"`` gives the 2 + 2
+features of the transfer literature (:mod:`graphcl.data.featurizers`). MoleculeNet: Wu et al., "MoleculeNet: a
 benchmark for molecular machine learning", Chem. Sci. 2018.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ import multiprocessing
 import os
 import warnings
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -24,6 +26,7 @@ import torch
 from torch_geometric.data import Data, InMemoryDataset
 
 from graphcl.data.cache import record_fingerprint, refresh_processed
+from graphcl.data.featurizers import DEFAULT_FEATURIZER, MoleculeFeaturizationError, get_featurizer
 from graphcl.data.mirror import DatasetNotFoundError, copy_from_mirror, data_root, missing_message
 from graphcl.utils import atomic_save, atomic_write_json, progress
 from graphcl.utils.checks import check_positive_int
@@ -76,23 +79,19 @@ class InvalidSmilesReport:
                 f"or that have no atoms (first: {shown}).")
 
 
-def _featurize_chunk(smiles: Sequence[str]):
+def _featurize_chunk(smiles: Sequence[str], featurizer: str = DEFAULT_FEATURIZER):
     """Featurize a chunk; returns concatenated arrays plus a validity mask (runs in pool workers)."""
-    from ogb.utils import smiles2graph
     from rdkit import RDLogger
 
+    featurize = get_featurizer(featurizer)
     RDLogger.DisableLog("rdApp.*")  # invalid SMILES are counted and reported, not printed
     try:
         xs, edges, attrs, node_counts, edge_counts = [], [], [], [], []
         valid = np.zeros(len(smiles), dtype=bool)
         for i, text in enumerate(smiles):
-            if not isinstance(text, str) or not text.strip():
-                continue
             try:
-                graph = smiles2graph(text.strip())
-            except Exception:  # RDKit returns None for an unparsable SMILES and OGB then fails
-                continue
-            if graph["num_nodes"] == 0:
+                graph = featurize(text)
+            except MoleculeFeaturizationError:
                 continue
             valid[i] = True
             xs.append(graph["node_feat"])
@@ -103,10 +102,43 @@ def _featurize_chunk(smiles: Sequence[str]):
     finally:
         RDLogger.EnableLog("rdApp.*")
     if not xs:
-        return (np.empty((0, 9), np.int64), np.empty((2, 0), np.int64), np.empty((0, 3), np.int64),
-                np.empty(0, np.int64), np.empty(0, np.int64), valid)
+        return (*featurize.empty(), np.empty(0, np.int64), np.empty(0, np.int64), valid)
     return (np.concatenate(xs), np.concatenate(edges, axis=1), np.concatenate(attrs),
             np.asarray(node_counts, np.int64), np.asarray(edge_counts, np.int64), valid)
+
+
+def smiles_to_graphs(smiles: Sequence[str], featurizer: str = DEFAULT_FEATURIZER) -> tuple[list, list]:
+    """Featurize every SMILES on its own, keeping the input order.
+
+    Args:
+        smiles (list of str): molecules.
+        featurizer (str): ``"ogb"`` or ``"hu2020"`` (see :mod:`graphcl.data.featurizers`).
+
+    Returns:
+        (graphs, errors): ``graphs[i]`` is a :class:`~torch_geometric.data.Data` (``x``, ``edge_index``,
+        ``edge_attr``, ``smiles``) or ``None``; ``errors[i]`` is ``None`` or the reason it could not be
+        featurized.
+    """
+    from rdkit import RDLogger
+
+    featurize = get_featurizer(featurizer)
+    graphs, errors = [], []
+    RDLogger.DisableLog("rdApp.*")
+    try:
+        for text in smiles:
+            try:
+                graph = featurize(text)
+            except MoleculeFeaturizationError as error:
+                graphs.append(None)
+                errors.append(str(error))
+                continue
+            graphs.append(Data(x=torch.from_numpy(graph["node_feat"]),
+                               edge_index=torch.from_numpy(graph["edge_index"]),
+                               edge_attr=torch.from_numpy(graph["edge_feat"]), smiles=text.strip()))
+            errors.append(None)
+    finally:
+        RDLogger.EnableLog("rdApp.*")
+    return graphs, errors
 
 
 def default_workers(num_molecules: int) -> int:
@@ -128,11 +160,13 @@ def default_workers(num_molecules: int) -> int:
 
 
 def featurize_smiles(smiles: Sequence[str], num_workers: int | None = None, chunk_size: int = 2000,
-                     show_progress: bool = True) -> tuple[Data, dict, np.ndarray]:
-    """Featurize SMILES with OGB's ``smiles2graph`` into PyG's collated in-memory storage.
+                     show_progress: bool = True, featurizer: str = DEFAULT_FEATURIZER
+                     ) -> tuple[Data, dict, np.ndarray]:
+    """Featurize SMILES (OGB's ``smiles2graph`` by default) into PyG's collated in-memory storage.
 
     Args:
         smiles (list of str): molecules.
+        featurizer (str): ``"ogb"`` or ``"hu2020"`` (see :mod:`graphcl.data.featurizers`).
         num_workers (int, optional): worker processes; 0 = this process (default:
             :func:`default_workers`).
         chunk_size (int): molecules per task.
@@ -150,13 +184,14 @@ def featurize_smiles(smiles: Sequence[str], num_workers: int | None = None, chun
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         with ProcessPoolExecutor(num_workers, mp_context=context) as pool:
-            results = list(progress(pool.map(_featurize_chunk, chunks), enabled=show_progress,
+            results = list(progress(pool.map(partial(_featurize_chunk, featurizer=featurizer), chunks),
+                                    enabled=show_progress,
                                     total=len(chunks), desc="featurizing", unit="chunk"))
     else:
-        results = [_featurize_chunk(c) for c in progress(chunks, enabled=show_progress, desc="featurizing",
-                                                           unit="chunk")]
+        results = [_featurize_chunk(c, featurizer) for c in progress(chunks, enabled=show_progress,
+                                                                       desc="featurizing", unit="chunk")]
     if not results:
-        results = [_featurize_chunk([])]
+        results = [_featurize_chunk([], featurizer)]
     x, edge_index, edge_attr, node_counts, edge_counts, valid = (
         np.concatenate([r[k] for r in results], axis=1 if k == 1 else 0) for k in range(6)
     )
@@ -169,9 +204,10 @@ def featurize_smiles(smiles: Sequence[str], num_workers: int | None = None, chun
 
 
 class MoleculeDataset(InMemoryDataset):
-    r"""OGB-featurized molecules from a SMILES file, cached as a PyG :class:`InMemoryDataset`.
+    r"""Featurized molecules from a SMILES file, cached as a PyG :class:`InMemoryDataset`.
 
-    Each graph has ``x`` long ``[N, 9]``, ``edge_index`` ``[2, E]``, ``edge_attr`` long ``[E, 3]``,
+    Each graph has ``x`` long ``[N, 9]``, ``edge_index`` ``[2, E]``, ``edge_attr`` long ``[E, 3]`` (OGB's
+    featurization; ``[N, 2]`` and ``[E, 2]`` with ``featurizer="hu2020"``),
     ``smiles`` (str) and, when the file has label columns, ``y`` float ``[1, num_tasks]`` with NaN for a
     missing label. Invalid SMILES (unparsable, or no atoms) are skipped; :attr:`invalid_smiles`
     reports them, and ``strict=True`` raises :class:`InvalidSmilesError` naming the line instead.
@@ -187,12 +223,16 @@ class MoleculeDataset(InMemoryDataset):
         strict (bool): raise on the first invalid SMILES instead of skipping it.
         num_workers (int, optional): featurization processes (see :func:`featurize_smiles`).
         show_progress (bool): progress bar while featurizing.
+        featurizer (str): ``"ogb"`` (default) or ``"hu2020"``, see :mod:`graphcl.data.featurizers`
+            (each has its own cache file).
     """
 
     def __init__(self, root: str | os.PathLike, raw_path: str | os.PathLike, name: str | None = None,
                  task_type: str | None = None, limit: int | None = None, strict: bool = False,
-                 num_workers: int | None = None, show_progress: bool = True, transform=None):
+                 num_workers: int | None = None, show_progress: bool = True, transform=None,
+                 featurizer: str = DEFAULT_FEATURIZER):
         check_positive_int("limit", limit, optional=True)
+        self.featurizer = get_featurizer(featurizer).name
         self.raw_path = Path(raw_path).resolve()
         self.name = name or self.raw_path.name
         self.task_type = task_type
@@ -227,6 +267,8 @@ class MoleculeDataset(InMemoryDataset):
     @property
     def processed_file_names(self) -> list[str]:
         suffix = "" if self.limit is None else f"_first{self.limit}"
+        if self.featurizer != DEFAULT_FEATURIZER:
+            suffix += f"_{self.featurizer}"
         return [f"data{suffix}.pt", f"info{suffix}.json"]
 
     def download(self) -> None:
@@ -246,7 +288,7 @@ class MoleculeDataset(InMemoryDataset):
         smiles, labels, task_names, lines = read_smiles_file(self.raw_path, self.limit,
                                                              labelled=self.task_type is not None)
         data, slices, valid = featurize_smiles(smiles, num_workers=self.num_workers,
-                                               show_progress=self.show_progress)
+                                               show_progress=self.show_progress, featurizer=self.featurizer)
         invalid = np.flatnonzero(~valid)
         report = InvalidSmilesReport(
             source=self.raw_path.name, total=len(smiles), count=int(invalid.size),
@@ -348,8 +390,25 @@ def moleculenet_name(name: str) -> str:
     return lookup[key]
 
 
+def moleculenet_csv(name: str, root: str | os.PathLike | None = None) -> tuple[Path, str, str]:
+    """The raw CSV of a MoleculeNet task in the data root (copied from the mirror when needed).
+
+    Returns:
+        (path, canonical name, task type ``"classification"`` or ``"regression"``).
+    """
+    canonical = moleculenet_name(name)
+    stem, task_type = MOLECULENET_TASKS[canonical]
+    raw_dir = data_root(root) / "MoleculeNet" / canonical / "raw"
+    candidates = [f"{stem}.csv", f"{stem}.csv.gz"]
+    for candidate in candidates:
+        if copy_from_mirror("MoleculeNet", [candidate], raw_dir):
+            return raw_dir / candidate, canonical, task_type
+    raise DatasetNotFoundError(missing_message(canonical, raw_dir, [" or ".join(candidates)], "MoleculeNet"))
+
+
 def load_moleculenet(name: str, root: str | os.PathLike | None = None, strict: bool = False,
-                     num_workers: int | None = None, show_progress: bool = True) -> MoleculeDataset:
+                     num_workers: int | None = None, show_progress: bool = True,
+                     featurizer: str = DEFAULT_FEATURIZER) -> MoleculeDataset:
     """Load a MoleculeNet task from its chemprop-layout CSV (``MoleculeNet/<name>.csv[.gz]``).
 
     Args:
@@ -358,30 +417,20 @@ def load_moleculenet(name: str, root: str | os.PathLike | None = None, strict: b
         root (str, optional): data root (default: :func:`graphcl.data.data_root`).
         strict (bool): raise :class:`InvalidSmilesError` (with the line number) on an invalid SMILES
             instead of skipping and reporting it.
+        featurizer (str): ``"ogb"`` (default) or ``"hu2020"``.
 
     Returns:
         MoleculeDataset: with ``.num_tasks``, ``.task_type``, ``.task_names``, ``.smiles`` and
         ``.invalid_smiles``.
     """
-    canonical = moleculenet_name(name)
-    stem, task_type = MOLECULENET_TASKS[canonical]
-    base = data_root(root) / "MoleculeNet"
-    raw_dir = base / canonical / "raw"
-    candidates = [f"{stem}.csv", f"{stem}.csv.gz"]
-    raw_path = None
-    for candidate in candidates:
-        if copy_from_mirror("MoleculeNet", [candidate], raw_dir):
-            raw_path = raw_dir / candidate
-            break
-    if raw_path is None:
-        raise DatasetNotFoundError(missing_message(canonical, raw_dir, [" or ".join(candidates)], "MoleculeNet"))
-    return MoleculeDataset(base / canonical, raw_path, name=canonical, task_type=task_type, strict=strict,
-                           num_workers=num_workers, show_progress=show_progress)
+    raw_path, canonical, task_type = moleculenet_csv(name, root)
+    return MoleculeDataset(raw_path.parent.parent, raw_path, name=canonical, task_type=task_type, strict=strict,
+                           num_workers=num_workers, show_progress=show_progress, featurizer=featurizer)
 
 
 def load_smiles_corpus(name_or_path: str | os.PathLike = "zinc250k", root: str | os.PathLike | None = None,
                        limit: int | None = None, strict: bool = False, num_workers: int | None = None,
-                       show_progress: bool = True) -> MoleculeDataset:
+                       show_progress: bool = True, featurizer: str = DEFAULT_FEATURIZER) -> MoleculeDataset:
     """Load an unlabelled SMILES corpus for pretraining, featurized like :func:`load_moleculenet`.
 
     Args:
@@ -391,6 +440,7 @@ def load_smiles_corpus(name_or_path: str | os.PathLike = "zinc250k", root: str |
         root (str, optional): data root (default: :func:`graphcl.data.data_root`).
         limit (int, optional): only the first ``limit`` molecules (its own cache entry).
         strict (bool): raise on an invalid SMILES instead of skipping and reporting it.
+        featurizer (str): ``"ogb"`` (default) or ``"hu2020"``.
     """
     base = data_root(root)
     if str(name_or_path).lower() == "zinc250k":
@@ -399,12 +449,12 @@ def load_smiles_corpus(name_or_path: str | os.PathLike = "zinc250k", root: str |
         if not copy_from_mirror("ZINC", [file], raw_dir):
             raise DatasetNotFoundError(missing_message("zinc250k", raw_dir, [file], "ZINC"))
         return MoleculeDataset(base / "ZINC", raw_dir / file, name="zinc250k", limit=limit, strict=strict,
-                               num_workers=num_workers, show_progress=show_progress)
+                               num_workers=num_workers, show_progress=show_progress, featurizer=featurizer)
     path = Path(name_or_path).expanduser().resolve()
     if not path.is_file():
         raise DatasetNotFoundError(f"SMILES corpus {str(name_or_path)!r} is neither 'zinc250k' nor an existing file.")
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
     cache = base / "smiles_corpus" / f"{path.name.split('.')[0]}-{digest}"
     return MoleculeDataset(cache, path, name=path.name, limit=limit, strict=strict, num_workers=num_workers,
-                           show_progress=show_progress)
+                           show_progress=show_progress, featurizer=featurizer)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -180,6 +181,7 @@ def finetune_molecules(
     progress: bool = False,
     num_tasks: int | None = None,
     test_every_epoch: bool = False,
+    precision: str = "fp32",
 ) -> TransferResult:
     r"""Fine-tune a copy of ``encoder`` with a linear head on ``dataset[split["train"]]``.
 
@@ -193,10 +195,14 @@ def finetune_molecules(
         p (float, optional): dropout set on the encoder copy (attribute ``p``); ``None`` keeps it.
         test_every_epoch (bool, optional): also score the test set after every epoch (in ``history``);
             by default it is scored once with the weights of the best validation epoch (same number).
+        precision (str, optional): ``"fp32"`` or ``"bf16"`` (training forward passes under
+            :func:`torch.autocast` with bfloat16; float32 weights, optimizer, loss and evaluation).
     Returns:
         TransferResult: test ROC-AUC at the epoch of best validation ROC-AUC.
     """
     _check_protocol(epochs, lr, batch_size, split)
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     device = resolve_device(device)
     num_tasks = num_tasks or _num_tasks(dataset)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -210,7 +216,7 @@ def finetune_molecules(
         optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
         loaders = _loaders(dataset, split, batch_size, seed)
         return _train(model, optimizer, loaders, epochs, device, progress, lambda m, b: m(b), "finetune",
-                      train_size=len(split["train"]), test_every_epoch=test_every_epoch)
+                      train_size=len(split["train"]), test_every_epoch=test_every_epoch, precision=precision)
 
 
 @torch.no_grad()
@@ -267,7 +273,8 @@ def linear_probe_molecules(
 
 
 def _train(model, optimizer, loaders, epochs, device, show, forward: Callable, desc: str, train_size: int,
-           labels: Callable = lambda b: b.y, test_every_epoch: bool = False) -> TransferResult:
+           labels: Callable = lambda b: b.y, test_every_epoch: bool = False,
+           precision: str = "fp32") -> TransferResult:
     """Train, keep the weights of the best validation epoch, and score the test set with those weights.
 
     Without ``test_every_epoch`` the test set is scored once, at the end, with the best epoch's weights
@@ -276,6 +283,8 @@ def _train(model, optimizer, loaders, epochs, device, show, forward: Callable, d
     history = []
     best_valid, best_epoch, best_state, best_test = -math.inf, 0, None, math.nan
     seconds = []
+    autocast = (torch.autocast(device_type=device.type, dtype=torch.bfloat16) if precision == "bf16"
+                else nullcontext())
     for epoch in progress_bar(range(1, epochs + 1), enabled=show, desc=desc, unit="epoch"):
         started = time.perf_counter()
         model.train()
@@ -285,7 +294,8 @@ def _train(model, optimizer, loaders, epochs, device, show, forward: Callable, d
             if getattr(batch, "num_nodes", 2) < 2:
                 continue  # batch norm cannot train on a single atom
             y = labels(batch).float()
-            logits = forward(model, batch)
+            with autocast:
+                logits = forward(model, batch).float()
             y = y.view(logits.shape)
             loss = masked_bce_loss(logits, y)
             optimizer.zero_grad(set_to_none=True)
@@ -403,6 +413,8 @@ def summarize_seeds(results: Sequence[TransferResult]) -> dict[str, float]:
 #: The eight MoleculeNet classification tasks of the transfer protocol.
 MOLECULENET_TASKS = ("bbbp", "tox21", "toxcast", "sider", "clintox", "muv", "hiv", "bace")
 PROTOCOLS = ("finetune", "linear")
+#: Training precisions: float32, or bfloat16 autocast with float32 master weights.
+PRECISIONS = ("fp32", "bf16")
 
 
 def task_split(dataset, split: str = "scaffold", seed: int = 0) -> dict[str, Tensor]:
@@ -432,6 +444,7 @@ def evaluate_on_task(
     label_fraction: float = 1.0,
     device: str | torch.device = "auto",
     progress: bool = False,
+    precision: str = "fp32",
 ) -> list[TransferResult]:
     """Run one protocol on one task for several seeds.
 
@@ -442,6 +455,7 @@ def evaluate_on_task(
             default 50 epochs).
         label_fraction (float): share of the training labels kept (MoCL's semi-supervised protocol: 0.05),
             drawn per seed.
+        precision (str): ``"fp32"`` or ``"bf16"`` for fine-tuning (see :func:`finetune_molecules`).
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
@@ -454,7 +468,7 @@ def evaluate_on_task(
         if protocol == "finetune":
             results.append(finetune_molecules(model, dataset, run_split, epochs=epochs, lr=lr,
                                               batch_size=batch_size, p=p, seed=int(seed), device=device,
-                                              progress=progress))
+                                              progress=progress, precision=precision))
         else:
             embeddings = cached if isinstance(encoder, nn.Module) and cached is not None else \
                 embed_molecules(model, dataset, device=device)

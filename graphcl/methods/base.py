@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
-from typing import Any, Callable, ClassVar, Optional, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -116,8 +116,8 @@ Augmentation = Callable[[Data], Data]
 
 
 def resolve_augmentations(augmentation: str | Sequence[str | Augmentation], p: float = 0.2,
-                          mask_mode: str = "gaussian", generator: Optional[torch.Generator] = None
-                          ) -> list[Augmentation]:
+                          mask_mode: str = "gaussian", generator: Optional[torch.Generator] = None,
+                          strengths: Optional[Mapping[str, float]] = None) -> list[Augmentation]:
     """The augmentation callables of a method.
 
     Args:
@@ -125,19 +125,25 @@ def resolve_augmentations(augmentation: str | Sequence[str | Augmentation], p: f
             or a sequence whose items are augmentation names (built at strength ``p``, attribute masking with
             ``mask_mode``, drawing from ``generator``) or callables ``Data -> Data`` used as they are (e.g.
             :class:`~graphcl.augment.SubstructureSubstitution`).
+        strengths: strengths replacing ``p`` for some named augmentations, e.g. ``{"subgraph": 0.8}``.
     """
     if isinstance(augmentation, str):
         if augmentation not in GRAPHCL_AUGMENTATION_MODES:
             raise ValueError(f"unknown augmentation mode {augmentation!r}; choose from "
                              f"{sorted(GRAPHCL_AUGMENTATION_MODES)} or pass a list of augmentations")
-        return build_augmentations(GRAPHCL_AUGMENTATION_MODES[augmentation], p, mask_mode, generator)
+        return build_augmentations(GRAPHCL_AUGMENTATION_MODES[augmentation], p, mask_mode, generator, strengths)
     items = list(augmentation)
     if not items:
         raise ValueError("augmentation must name at least one augmentation")
+    names = [item for item in items if isinstance(item, str)]
+    unknown = sorted(set(strengths or {}) - set(names))
+    if unknown:
+        raise ValueError(f"strengths given for {unknown}, which are not among the named augmentations {names}")
     built = []
     for item in items:
         if isinstance(item, str):
-            built.extend(build_augmentations([item], p, mask_mode, generator))
+            strength = (strengths or {}).get(item, p)
+            built.extend(build_augmentations([item], strength, mask_mode, generator))
         elif callable(item):
             built.append(item)
         else:

@@ -189,10 +189,6 @@ class JOAO(Method):
         """The projection head used for a view augmented by pool member ``augmentation_index``."""
         return self.projection
 
-    def reset_parameters(self) -> None:
-        self.encoder.reset_parameters()
-        reset_linear_xavier(self)
-
     def pair_loss(self, data: Data, pair: tuple[int, int]) -> Tensor:
         """Contrastive loss of ``data`` under the augmentation pair ``(i, j)``."""
         first_index, second_index = pair

@@ -46,6 +46,13 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
     return _atomic_replace(path, lambda handle: torch.save(obj, handle))
 
 
+def atomic_save_numpy(array, path: str | os.PathLike) -> Path:
+    """:func:`numpy.save` ``array`` to ``path`` atomically (the name is kept as given)."""
+    import numpy as np
+
+    return _atomic_replace(path, lambda handle: np.save(handle, array))
+
+
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> Any:
     """Load a checkpoint written by :func:`atomic_save`."""
     path = Path(path)

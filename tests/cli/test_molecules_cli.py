@@ -60,6 +60,13 @@ def test_pretrain_then_finetune_and_resume(data_root, tmp_path, capsys):
     assert "test ROC-AUC" in capsys.readouterr().out
 
 
-def test_finetune_rejects_regression_task(data_root, capsys):
+def test_finetune_regression_task_goes_through_the_csv_path(data_root, tmp_path, capsys):
+    assert main(["finetune", "--task", "freesolv", "--epochs", "1", "--hidden-channels", "8", "--num-layers", "2",
+                 "--save-dir", str(tmp_path / "m"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "FreeSolv [regression, scaffold split" in out and "RMSE" in out and "R2" in out
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["task_type"] == "regression" and metrics["num_molecules"]["test"] > 50
+    # the multi-seed flag of the classification protocol is refused here, with the flag to use instead
     assert main(["finetune", "--task", "esol", "--epochs", "1", "--seeds", "0", "--no-progress"]) == 2
-    assert "classification" in capsys.readouterr().err
+    assert "use --seed" in capsys.readouterr().err
