@@ -14,11 +14,9 @@ from torch_geometric.data import Data
 
 from graphcl.data import load_tu, with_ppr_diffusion
 from graphcl.eval.svm import embed_dataset, svm_cross_validation
-from graphcl.methods.graphcl_graph import GraphCL
-from graphcl.methods.infograph import InfoGraph
-from graphcl.methods.joao import JOAO, JOAOv2
 from graphcl.methods.mvgrl_graph import GraphMVGRL
 from graphcl.methods.reference_embeddings import FeatureSum, UntrainedEncoder
+from graphcl.methods.registry import method_class
 from graphcl.nn import save_encoder
 from graphcl.nn.gin import GINEncoder
 from graphcl.nn.graph_gcn import GraphGCNEncoder
@@ -76,14 +74,12 @@ def build_graph_method(method: str, in_channels: int, hidden_channels: Optional[
         return GraphMVGRL(GraphGCNEncoder(in_channels, hidden_channels, num_layers),
                           GraphGCNEncoder(in_channels, hidden_channels, num_layers, normalize=False))
     encoder = GINEncoder(in_channels, hidden_channels, num_layers=num_layers)
-    if method == "graphcl":
-        return GraphCL(encoder, augmentation=augmentation, p=p, generator=generator)
-    if method == "joao":
-        return JOAO(encoder, p=p, gamma=gamma, generator=generator)
-    if method == "joaov2":
-        return JOAOv2(encoder, p=p, gamma=gamma, generator=generator)
-    if method == "infograph":
-        return InfoGraph(encoder)
+    settings = {"graphcl": {"augmentation": augmentation, "p": p, "generator": generator},
+                "joao": {"p": p, "gamma": gamma, "generator": generator},
+                "joaov2": {"p": p, "gamma": gamma, "generator": generator},
+                "infograph": {"generator": generator}}
+    if method in settings:  # the class registered under the method's name (graphcl.methods.method_class)
+        return method_class(method)(encoder, **settings[method])
     return UntrainedEncoder(encoder)
 
 

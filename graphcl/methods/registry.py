@@ -9,9 +9,11 @@ from graphcl.methods.cg3 import CG3
 from graphcl.methods.dgi import DGI
 from graphcl.methods.graphcl_graph import GraphCL
 from graphcl.methods.graphcl_node import NodeGraphCL
+from graphcl.methods.infograph import InfoGraph
 from graphcl.methods.joao import JOAO, JOAOv2
 from graphcl.methods.mocl import MoCL
 from graphcl.methods.moco import MoCo
+from graphcl.methods.mvgrl_graph import GraphMVGRL
 from graphcl.methods.simsiam import SimSiam
 
 #: Node-level methods by name (``graphcl pretrain --method``).
@@ -19,7 +21,8 @@ NODE_METHODS: dict[str, type[Method]] = {"dgi": DGI, "graphcl": NodeGraphCL, "bg
 
 #: Graph-level methods by name (``graphcl tu-unsupervised --methods``, molecular pretraining).
 GRAPH_METHODS: dict[str, type[Method]] = {"graphcl": GraphCL, "joao": JOAO, "joaov2": JOAOv2, "mocl": MoCL,
-                                          "moco": MoCo, "simsiam": SimSiam, "bgrl": GraphBGRL}
+                                          "moco": MoCo, "simsiam": SimSiam, "bgrl": GraphBGRL,
+                                          "infograph": InfoGraph, "mvgrl": GraphMVGRL}
 
 _LEVELS = {"node": NODE_METHODS, "graph": GRAPH_METHODS}
 
