@@ -53,7 +53,8 @@ def _encoder(args):
     from graphcl.nn import MoleculeGINEncoder
 
     return MoleculeGINEncoder(hidden_channels=args.hidden_channels, num_layers=args.num_layers, p=args.dropout,
-                              jumping_knowledge=args.jumping_knowledge)
+                              jumping_knowledge=args.jumping_knowledge,
+                              featurizer=getattr(args, "featurizer", None) or "ogb")
 
 
 def _finish(args, method, result, extra) -> int:
@@ -96,9 +97,11 @@ def _pretrain_molecules(args: argparse.Namespace) -> int:
     from graphcl.train.molecules import build_molecule_method
 
     dataset, context = _load_once(args, lambda: load_smiles_corpus(args.corpus, root=args.root, limit=args.limit,
-                                                                  show_progress=not args.no_progress))
+                                                                  show_progress=not args.no_progress,
+                                                                  featurizer=args.featurizer))
     seed_everything(args.seed)  # the encoder's initial weights come from --seed
-    method = build_molecule_method(args.method, _encoder(args), p=args.aug_ratio, temperature=args.temperature)
+    method = build_molecule_method(args.method, _encoder(args), p=args.aug_ratio, temperature=args.temperature,
+                                   featurizer=args.featurizer, chem_subgraph=args.chem_subgraph)
     options = _options(args)
     result = train(method, dataset, options, config={"corpus": args.corpus, "limit": args.limit})
     try:
@@ -287,6 +290,12 @@ def register(subparsers) -> None:
     parser.add_argument("--limit", type=int, default=None, help="use the first N molecules")
     parser.add_argument("--aug-ratio", type=float, default=0.2)
     parser.add_argument("--temperature", type=float, default=0.1)
+    parser.add_argument("--featurizer", default="ogb", choices=("ogb", "hu2020"),
+                        help="atom/bond features: OGB's 9/3 or pretrain-gnns' 2/2 (Hu et al. 2020); stored in the "
+                             "encoder checkpoint")
+    parser.add_argument("--chem-subgraph", action="store_true",
+                        help="GraphCL: the official chemistry subgraph, which keeps 20 %% of the atoms "
+                             "(default: keeps 80 %%, as the paper states)")
     _encoder_args(parser, 300, 5, 0.0)
     _train_args(parser, epochs=100, batch_size=256)
     parser.set_defaults(func=_pretrain_molecules)

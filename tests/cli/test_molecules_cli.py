@@ -3,8 +3,12 @@ import json
 import pytest
 import torch
 
+from graphcl.augment.chemistry import smiles_to_data
 from graphcl.cli import build_parser, main
+from graphcl.data.featurizers import get_featurizer
+from graphcl.methods.graphcl_graph import GRAPHCL_CHEM_SUBGRAPH_P
 from graphcl.nn import load_encoder
+from graphcl.train.molecules import build_molecule_method
 from graphcl.utils import load_checkpoint
 
 
@@ -70,3 +74,24 @@ def test_finetune_regression_task_goes_through_the_csv_path(data_root, tmp_path,
     # the multi-seed flag of the classification protocol is refused here, with the flag to use instead
     assert main(["finetune", "--task", "esol", "--epochs", "1", "--seeds", "0", "--no-progress"]) == 2
     assert "use --seed" in capsys.readouterr().err
+
+
+def test_pretrain_molecules_with_hu2020_features_and_the_chemistry_subgraph(data_root, tmp_path):
+    corpus = tmp_path / "corpus.smi"
+    corpus.write_text("\n".join(["CCO", "c1ccccc1O", "CC(=O)O", "CCN(CC)CC", "c1ccncc1", "OC(=O)c1ccccc1",
+                                 "CC(C)O", "Clc1ccccc1"]) + "\n")
+    out = tmp_path / "hu.pt"
+    code = main(["pretrain-molecules", "--corpus", str(corpus), "--epochs", "1", "--batch-size", "4",
+                 "--hidden-channels", "8", "--num-layers", "2", "--featurizer", "hu2020", "--chem-subgraph",
+                 "--out", str(out), "--no-progress", "--root", str(tmp_path / "data")])
+    assert code == 0
+    encoder = load_encoder(out)
+    assert encoder.config["featurizer"] == "hu2020"
+    # the encoder reads 2 atom features; OGB's 9-column atoms are refused with a clear error
+    with pytest.raises(ValueError, match="featuriz"):
+        encoder(smiles_to_data("CCO"))
+    method = build_molecule_method("graphcl", encoder, chem_subgraph=True)
+    assert [t.p for t in method.transforms] == [0.2, GRAPHCL_CHEM_SUBGRAPH_P]
+    joao = build_molecule_method("joao", encoder)
+    assert joao.transforms[joao.augmentation_names.index("attr_mask")].mask_value.tolist() == \
+        list(get_featurizer("hu2020").atom_mask_token)
