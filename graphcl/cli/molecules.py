@@ -7,9 +7,20 @@ from pathlib import Path
 
 import torch
 
+from graphcl.data import load_moleculenet, load_smiles_corpus, moleculenet_csv
 from graphcl.data.views import AugmentedViews
+from graphcl.eval import evaluate_on_task, random_encoder_factory, summarize_seeds, task_split
+from graphcl.methods.mocl import build_mocl
+from graphcl.nn import MoleculeGINEncoder, load_encoder, save_encoder
+from graphcl.predict import (
+    FinetuneConfig, finetune_property_model, json_safe, load_property_model, read_molecule_table, write_predictions,
+)
+from graphcl.predict.property import check_featurizer
+from graphcl.train import distributed_env
+from graphcl.train.distributed import setup_distributed, teardown_distributed
 from graphcl.train.loop import PRECISIONS, TrainingOptions, pretrain_options, train
-from graphcl.utils import seed_everything
+from graphcl.train.molecules import MOLECULE_METHODS, build_molecule_method
+from graphcl.utils import atomic_write_json, format_mean_std, resolve_device, seed_everything
 
 
 def _encoder_args(parser: argparse.ArgumentParser, hidden: int, layers: int, p: float) -> None:
@@ -50,17 +61,12 @@ def _options(args) -> TrainingOptions:
 
 
 def _encoder(args):
-    from graphcl.nn import MoleculeGINEncoder
-
     return MoleculeGINEncoder(hidden_channels=args.hidden_channels, num_layers=args.num_layers, p=args.dropout,
                               jumping_knowledge=args.jumping_knowledge,
                               featurizer=getattr(args, "featurizer", None) or "ogb")
 
 
 def _finish(args, method, result, extra) -> int:
-    from graphcl.nn import save_encoder
-    from graphcl.train import distributed_env
-
     rank, _, _ = distributed_env()
     if rank != 0:
         return 0
@@ -79,9 +85,6 @@ def _load_once(args, load):
     """Under torchrun, rank 0 builds the dataset cache while the other ranks wait, then all read it."""
     import torch.distributed as dist
 
-    from graphcl.train.distributed import setup_distributed
-    from graphcl.utils import resolve_device
-
     context = setup_distributed(resolve_device(args.device or "auto"))
     if context.enabled and not context.is_main:
         dist.barrier()
@@ -92,10 +95,6 @@ def _load_once(args, load):
 
 
 def _pretrain_molecules(args: argparse.Namespace) -> int:
-    from graphcl.data import load_smiles_corpus
-    from graphcl.train.distributed import teardown_distributed
-    from graphcl.train.molecules import build_molecule_method
-
     dataset, context = _load_once(args, lambda: load_smiles_corpus(args.corpus, root=args.root, limit=args.limit,
                                                                   show_progress=not args.no_progress,
                                                                   featurizer=args.featurizer))
@@ -113,9 +112,6 @@ def _pretrain_molecules(args: argparse.Namespace) -> int:
 
 
 def _pretrain_mocl(args: argparse.Namespace) -> int:
-    from graphcl.data import load_moleculenet
-    from graphcl.methods.mocl import build_mocl
-
     dataset = load_moleculenet(args.dataset, root=args.root)
     if args.limit is not None:
         dataset = dataset[:args.limit]
@@ -139,9 +135,6 @@ def _given(args: argparse.Namespace, *names: str) -> dict:
 
 
 def _finetune(args: argparse.Namespace) -> int:
-    from graphcl.data import moleculenet_csv
-    from graphcl.utils import seed_everything
-
     seed_everything(args.seed if args.seed is not None else 0)  # before anything is built
     if args.task is None and args.data is None:
         raise ValueError("give --data FILE.csv (your molecules) or --task NAME (a MoleculeNet task)")
@@ -162,9 +155,6 @@ def _finetune(args: argparse.Namespace) -> int:
 def _finetune_table(args: argparse.Namespace, path: Path, task_type: str, name: str) -> int:
     """Fine-tune on a CSV (the user's, or a MoleculeNet file): one seed, a model folder, metrics."""
     import warnings
-
-    from graphcl.predict import FinetuneConfig, finetune_property_model, json_safe, read_molecule_table
-    from graphcl.utils import atomic_write_json
 
     if args.protocol not in (None, "finetune") or args.label_fraction is not None:
         raise ValueError("--protocol and --label-fraction apply to the MoleculeNet classification protocol only")
@@ -211,12 +201,6 @@ def _finetune_table(args: argparse.Namespace, path: Path, task_type: str, name: 
 
 def _finetune_moleculenet(args: argparse.Namespace) -> int:
     """The transfer protocol on a MoleculeNet classification task, over several seeds."""
-    from graphcl.data import load_moleculenet
-    from graphcl.eval import evaluate_on_task, random_encoder_factory, summarize_seeds, task_split
-    from graphcl.nn import MoleculeGINEncoder, load_encoder
-    from graphcl.predict.property import check_featurizer
-    from graphcl.utils import atomic_write_json, format_mean_std
-
     if args.target_columns or args.smiles_column:
         raise ValueError("--smiles-column and --target-columns apply to --data files")
     split_name = args.split or "scaffold"
@@ -263,8 +247,6 @@ def _training_column(path: str, column: str | None) -> str | None:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from graphcl.predict import load_property_model, read_molecule_table, write_predictions
-
     model = load_property_model(args.model)
     column = args.smiles_column
     if column is None:
@@ -281,8 +263,6 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    from graphcl.train.molecules import MOLECULE_METHODS
-
     parser = subparsers.add_parser("pretrain-molecules", help="pretrain a molecular GIN on a SMILES corpus "
                                    "(GraphCL, JOAO, JOAOv2); runs under torchrun too")
     parser.add_argument("--method", default="graphcl", choices=MOLECULE_METHODS)

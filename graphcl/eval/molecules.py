@@ -20,9 +20,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from graphcl.utils import progress as progress_bar
-from graphcl.utils import resolve_device
+from graphcl.data import random_split, scaffold_split
+from graphcl.utils import mean_std, progress as progress_bar, resolve_device
 from graphcl.utils.checks import check_positive_int
+from graphcl.utils.modes import evaluation_mode
 
 
 def roc_auc_per_task(y_true, y_score) -> list[float]:
@@ -225,8 +226,6 @@ def embed_molecules(encoder: nn.Module, dataset, batch_size: int = 256,
     """Graph embeddings ``[n, d]`` (encoder in eval mode) and labels ``[n, tasks]`` of a dataset."""
     from torch_geometric.loader import DataLoader
 
-    from graphcl.utils.modes import evaluation_mode
-
     device = resolve_device(device)
     embeddings, labels = [], []
     with evaluation_mode(encoder.to(device)):
@@ -402,8 +401,6 @@ def _as_2d(values, name: str) -> np.ndarray:
 
 def summarize_seeds(results: Sequence[TransferResult]) -> dict[str, float]:
     """Mean and population std of test and valid ROC-AUC over seeds."""
-    from graphcl.utils import mean_std
-
     test_mean, test_std = mean_std([r.test for r in results])
     valid_mean, valid_std = mean_std([r.valid for r in results])
     return {"test_mean": test_mean, "test_std": test_std, "valid_mean": valid_mean, "valid_std": valid_std,
@@ -420,8 +417,6 @@ PRECISIONS = ("fp32", "bf16")
 def task_split(dataset, split: str = "scaffold", seed: int = 0) -> dict[str, Tensor]:
     """The split of a MoleculeNet dataset: ``"scaffold"`` (transfer protocol, deterministic) or
     ``"random"`` 80/10/10 with ``seed`` (MoCL's protocol)."""
-    from graphcl.data import random_split, scaffold_split
-
     if split == "scaffold":
         smiles = [dataset[i].smiles for i in range(len(dataset))] if not hasattr(dataset, "smiles") else \
             list(dataset.smiles)

@@ -24,10 +24,13 @@ from torch import Tensor, nn
 from torch_geometric.nn import GINEConv, MessagePassing, global_add_pool, global_max_pool, global_mean_pool
 from torch_geometric.utils import add_self_loops
 
-from graphcl.data.featurizers import (DEFAULT_FEATURIZER, HU2020_BOND_DIRECTIONS, HU2020_CHIRALITY,
-                                      HU2020_NUM_ATOM_TYPES, HU2020_NUM_BOND_TYPES, HU2020_SELF_LOOP_BOND,
-                                      featurizer_of, get_featurizer)
+from graphcl import __version__
+from graphcl.data.featurizers import (
+    DEFAULT_FEATURIZER, HU2020_BOND_DIRECTIONS, HU2020_CHIRALITY, HU2020_NUM_ATOM_TYPES, HU2020_NUM_BOND_TYPES,
+    HU2020_SELF_LOOP_BOND, featurizer_of, get_featurizer,
+)
 from graphcl.nn.output import EncoderOutput
+from graphcl.utils import atomic_save, load_checkpoint
 from graphcl.utils.checks import check_positive_int
 
 JUMPING_KNOWLEDGE = ("last", "concat", "sum", "max")
@@ -243,9 +246,6 @@ ENCODER_CLASSES = {"MoleculeGINEncoder": MoleculeGINEncoder}
 def save_encoder(encoder: nn.Module, path: str | os.PathLike, extra: dict[str, Any] | None = None) -> Path:
     """Write ``encoder``'s ``state_dict`` with its class name, constructor arguments and (molecular encoders)
     featurizer name, atomically."""
-    from graphcl import __version__
-    from graphcl.utils import atomic_save
-
     if not hasattr(encoder, "config"):
         raise TypeError(f"{type(encoder).__name__} has no `config`; cannot be rebuilt from a checkpoint")
     payload = {"class": type(encoder).__name__, "config": dict(encoder.config),
@@ -258,8 +258,6 @@ def save_encoder(encoder: nn.Module, path: str | os.PathLike, extra: dict[str, A
 def load_encoder(path: str | os.PathLike, map_location: str | torch.device = "cpu", **overrides) -> nn.Module:
     """Rebuild an encoder saved by :func:`save_encoder`; ``overrides`` replace constructor arguments
     that do not change the weights' shapes (e.g. ``p=0.5`` for fine-tuning)."""
-    from graphcl.utils import load_checkpoint
-
     payload = load_checkpoint(path, map_location=map_location)
     if not isinstance(payload, dict) or "state_dict" not in payload or "class" not in payload:
         raise ValueError(f"{path} is not an encoder checkpoint written by save_encoder")
