@@ -18,7 +18,7 @@ from pathlib import Path
 from graphcl.cli.node import NODE_LEVEL
 from graphcl.eval.node_embeddings import DEFAULT_CHUNK_SIZE, save_node_embeddings
 from graphcl.eval.node_protocol import NODE_METHODS, prepare_node_data
-from graphcl.nn.molecule_gin import MoleculeGINEncoder, load_encoder
+from graphcl.nn.molecule_gin import ENCODER_CLASSES, MoleculeGINEncoder, load_encoder
 from graphcl.predict import embed_smiles, load_property_model, read_molecule_table
 from graphcl.utils import atomic_save_numpy, load_checkpoint, peak_memory_mb
 
@@ -42,6 +42,10 @@ def checkpoint_kind(payload) -> str:
         return "molecules"
     if is_node_checkpoint(payload.get("extra") or {}):
         return "nodes"
+    if payload["class"] in ENCODER_CLASSES:
+        raise ValueError(f"the checkpoint holds a node-level encoder ({payload['class']}) without the graph settings "
+                         "that `graphcl pretrain --save-dir` records with it; embed nodes with an encoder written "
+                         "by `graphcl pretrain`")
     raise ValueError(f"the checkpoint holds a {payload['class']} that `graphcl embed` does not know how to feed: "
                      "expected a molecular encoder (pretrain-molecules, finetune) or a node encoder "
                      "(graphcl pretrain)")

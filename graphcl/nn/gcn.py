@@ -263,7 +263,7 @@ class GCNEncoder(nn.Module):
 
     def forward_sampled(self, x: Tensor, edge_index: Tensor, num_sampled_nodes: list[int],
                         degree: Tensor | None = None) -> Tensor:
-        """Embeddings of the seed nodes of a neighbour-sampled subgraph, ``[num_sampled_nodes[0], d]``.
+        r"""Embeddings of the seed nodes of a neighbour-sampled subgraph, ``[num_sampled_nodes[0], d]``.
 
         The subgraph holds its nodes hop by hop (seeds first, as PyG's ``NeighborLoader`` returns them), so
         layer :math:`\ell` of an :math:`L`-layer GCN is only needed for the nodes of the first
