@@ -11,7 +11,7 @@ from graphcl.data.molecules import (
 )
 from graphcl.data.planetoid import load_planetoid
 from graphcl.data.splits import random_split, scaffold, scaffold_split, stratified_kfold
-from graphcl.data.synthetic import SyntheticGraphDataset, sbm_graph, sbm_graph_dataset
+from graphcl.data.synthetic import SyntheticGraphDataset, sbm_graph, sbm_graph_dataset, sparse_sbm_graph
 from graphcl.data.tu import GINFormatDataset, load_tu, set_node_features
 
 __all__ = [
@@ -35,5 +35,6 @@ __all__ = [
     "stratified_kfold",
     "sbm_graph",
     "sbm_graph_dataset",
+    "sparse_sbm_graph",
     "SyntheticGraphDataset",
 ]
