@@ -182,6 +182,10 @@ class PPRDiffusion(BaseTransform):
         check_positive_int("top_k", top_k, optional=True)
         self.alpha, self.eps, self.top_k = float(alpha), float(eps), top_k
 
+    @property
+    def config(self) -> dict:
+        return {"alpha": self.alpha, "eps": self.eps, "top_k": self.top_k}
+
     def forward(self, data: Data) -> Data:
         index, weight = ppr_diffusion(data.edge_index, data.num_nodes, self.alpha, self.eps, self.top_k,
                                       edge_weight=getattr(data, "edge_weight", None))

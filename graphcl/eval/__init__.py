@@ -19,6 +19,7 @@ from graphcl.eval.molecules import (
     summarize_seeds,
     task_split,
 )
+from graphcl.eval.random_split import GRACE_C_GRID, RandomSplitResult, random_split_logreg
 from graphcl.eval.svm import CrossValidationResult, embed_dataset, svm_cross_validation
 
 __all__ = [
@@ -27,6 +28,9 @@ __all__ = [
     "plot_embeddings",
     "LinearProbeResult",
     "linear_probe",
+    "random_split_logreg",
+    "RandomSplitResult",
+    "GRACE_C_GRID",
     "CrossValidationResult",
     "embed_dataset",
     "svm_cross_validation",

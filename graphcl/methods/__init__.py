@@ -3,10 +3,12 @@ from graphcl.methods.bgrl import BGRL, GraphBGRL
 from graphcl.methods.cg3 import CG3
 from graphcl.methods.dgi import DGI, TrainResult, train_full_batch
 from graphcl.methods.graphcl_graph import GraphCL
+from graphcl.methods.grace import GRACE, GRACE_SETTINGS, GRACESettings, GRACEView, build_grace, grace_settings
 from graphcl.methods.graphcl_node import NODE_AUGMENTATIONS, NodeGraphCL, make_node_augmentation
 from graphcl.methods.joao import JOAO, AugmentationPairDistribution, JOAOv2, project_simplex
 from graphcl.methods.mocl import MoCL, build_mocl
 from graphcl.methods.moco import MoCo
+from graphcl.methods.mvgrl import MVGRL, build_mvgrl
 from graphcl.methods.simsiam import SimSiam
 
 __all__ = [
@@ -28,4 +30,12 @@ __all__ = [
     "GraphBGRL",
     "MoCo",
     "SimSiam",
+    "GRACE",
+    "GRACEView",
+    "GRACESettings",
+    "GRACE_SETTINGS",
+    "grace_settings",
+    "build_grace",
+    "MVGRL",
+    "build_mvgrl",
 ]

@@ -196,7 +196,7 @@ class TrainResult:
 
 def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: float = 0.001,
                      weight_decay: float = 0.0, patience: Optional[int] = 20, progress: bool = True,
-                     optimizer: Optional[torch.optim.Optimizer] = None) -> TrainResult:
+                     optimizer: Optional[torch.optim.Optimizer] = None, restore_best: bool = True) -> TrainResult:
     """Train a node-level method on one full graph with Adam and early stopping, as DGI's official code.
 
     Each epoch computes ``method.loss(data)``; a loss below the best so far records the current weights
@@ -213,6 +213,9 @@ def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: flo
             (default: :obj:`20`)
         progress (bool, optional): show a progress bar. (default: :obj:`True`)
         optimizer (torch.optim.Optimizer, optional): replaces the default Adam.
+        restore_best (bool, optional): restore the weights of the lowest loss; ``False`` keeps the last ones
+            (GRACE's official code trains a fixed number of epochs and uses the final model).
+            (default: :obj:`True`)
 
     Returns:
         TrainResult
@@ -229,7 +232,7 @@ def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: flo
     if optimizer is None:
         optimizer = torch.optim.Adam(method.parameters(), lr=lr, weight_decay=weight_decay)
     best_loss, best_epoch, wait = math.inf, 0, 0
-    best_state = copy.deepcopy(method.state_dict())
+    best_state = copy.deepcopy(method.state_dict()) if restore_best else {}
     losses: list[float] = []
     stopped_early = False
     bar = progress_bar(range(epochs), enabled=progress, desc=f"{type(method).__name__}", unit="epoch")
@@ -244,7 +247,8 @@ def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: flo
         losses.append(value)
         if value < best_loss:
             best_loss, best_epoch, wait = value, epoch, 0
-            best_state = {key: tensor.detach().clone() for key, tensor in method.state_dict().items()}
+            if restore_best:
+                best_state = {key: tensor.detach().clone() for key, tensor in method.state_dict().items()}
         else:
             wait += 1
         if patience is not None and wait >= patience:
@@ -257,6 +261,7 @@ def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: flo
     elapsed = time.perf_counter() - start
     if hasattr(bar, "close"):
         bar.close()
-    method.load_state_dict(best_state)
+    if restore_best:
+        method.load_state_dict(best_state)
     return TrainResult(epochs=len(losses), best_epoch=best_epoch, best_loss=best_loss, losses=losses,
                        seconds_per_epoch=elapsed / max(len(losses), 1), stopped_early=stopped_early)

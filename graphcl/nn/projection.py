@@ -7,8 +7,11 @@ from torch import Tensor, nn
 from graphcl.utils.checks import check_positive_int
 
 
+_ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU}
+
+
 class ProjectionHead(nn.Module):
-    r"""An MLP ``Linear -> [BatchNorm] -> ReLU -> ... -> Linear``.
+    r"""An MLP ``Linear -> [BatchNorm] -> ReLU (or ELU) -> ... -> Linear``.
 
     Args:
         in_channels (int): input size.
@@ -17,6 +20,7 @@ class ProjectionHead(nn.Module):
         num_layers (int, optional): number of linear layers; ``1`` is a single linear map.
             (default: :obj:`2`)
         batch_norm (bool, optional): batch normalization after each hidden linear layer. (default: :obj:`False`)
+        activation (str, optional): ``"relu"`` or ``"elu"`` (GRACE's head). (default: :obj:`"relu"`)
 
     Shapes:
         - input: ``[*, in_channels]``
@@ -24,8 +28,10 @@ class ProjectionHead(nn.Module):
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2,
-                 batch_norm: bool = False) -> None:
+                 batch_norm: bool = False, activation: str = "relu") -> None:
         super().__init__()
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
         for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
                             ("out_channels", out_channels), ("num_layers", num_layers)):
             check_positive_int(name, value)
@@ -34,6 +40,7 @@ class ProjectionHead(nn.Module):
         self.out_channels = out_channels
         self.num_layers = num_layers
         self.batch_norm = batch_norm
+        self.activation = activation
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
         layers: list[nn.Module] = []
         for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -41,7 +48,7 @@ class ProjectionHead(nn.Module):
             if index < num_layers - 1:
                 if batch_norm:
                     layers.append(nn.BatchNorm1d(fan_out))
-                layers.append(nn.ReLU())
+                layers.append(_ACTIVATIONS[activation]())
         self.mlp = nn.Sequential(*layers)
 
     def reset_parameters(self) -> None:
@@ -55,5 +62,6 @@ class ProjectionHead(nn.Module):
         return self.mlp(x)
 
     def __repr__(self) -> str:
+        extra = f", activation={self.activation!r}" if self.activation != "relu" else ""
         return (f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, {self.out_channels}, "
-                f"num_layers={self.num_layers})")
+                f"num_layers={self.num_layers}{extra})")
