@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-NODE_METHODS = ("dgi", "graphcl")
-METHOD_NAMES = {"dgi": "DGI", "graphcl": "GraphCL"}
+NODE_METHODS = ("dgi", "graphcl", "grace", "mvgrl")
+METHOD_NAMES = {"dgi": "DGI", "graphcl": "GraphCL", "grace": "GRACE", "mvgrl": "MVGRL"}
 
 
 def default_hidden_channels(dataset: str) -> int:
@@ -29,15 +29,21 @@ def prepare_node_data(dataset: str, root: Optional[str] = None, normalize_featur
 
 
 def build_node_method(method: str, in_channels: int, hidden_channels: int, num_layers: int = 1,
-                      augmentation: str = "subgraph", p: float = 0.2, generator=None):
-    """A :class:`~graphcl.methods.DGI` or :class:`~graphcl.methods.NodeGraphCL` with its paper's defaults."""
-    from graphcl.methods import DGI, NodeGraphCL
+                      augmentation: str = "subgraph", p: float = 0.2, generator=None, dataset: str = "Cora"):
+    """A :class:`~graphcl.methods.DGI`, :class:`~graphcl.methods.NodeGraphCL`,
+    :class:`~graphcl.methods.GRACE` (the official settings of ``dataset``; widths from there) or
+    :class:`~graphcl.methods.MVGRL` (:func:`~graphcl.methods.build_mvgrl` defaults) with its paper's defaults."""
+    from graphcl.methods import DGI, NodeGraphCL, build_grace, build_mvgrl
 
     if method == "dgi":
         return DGI(in_channels, hidden_channels, num_layers, generator=generator)
     if method == "graphcl":
         return NodeGraphCL(in_channels, hidden_channels, num_layers, augmentation=augmentation, p=p,
                            generator=generator)
+    if method == "grace":
+        return build_grace(in_channels, dataset, generator=generator)
+    if method == "mvgrl":
+        return build_mvgrl(in_channels, hidden_channels, generator=generator)
     raise ValueError(f"unknown method {method!r}; choose one of {list(NODE_METHODS)}")
 
 
@@ -71,12 +77,20 @@ def run_node_pretraining(method: str = "dgi", dataset: str = "Cora", seed: int =
     seed_everything(seed)
     data = prepare_node_data(dataset, root=root, normalize_features=normalize_features).to(torch_device)
     model = build_node_method(method, data.num_features, hidden_channels, num_layers, augmentation, p,
-                              generator=make_generator(seed))
+                              generator=make_generator(seed), dataset=dataset)
     model = model.to(torch_device)
     if torch_device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(torch_device)
+    weight_decay, restore_best = 0.0, True
+    if method == "grace":  # the official budget: fixed epochs, final model
+        from graphcl.methods import grace_settings
+
+        settings = grace_settings(dataset)
+        epochs, lr, weight_decay = min(epochs, settings.epochs), settings.lr, settings.weight_decay
+        patience, restore_best, hidden_channels = None, False, settings.hidden_channels
     start = time.perf_counter()
-    training = train_full_batch(model, data, epochs=epochs, lr=lr, patience=patience, progress=progress)
+    training = train_full_batch(model, data, epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience,
+                                progress=progress, restore_best=restore_best)
     train_seconds = time.perf_counter() - start
     start = time.perf_counter()
     embeddings = model.embed(data)
@@ -84,11 +98,13 @@ def run_node_pretraining(method: str = "dgi", dataset: str = "Cora", seed: int =
                          generator=make_generator(seed))
     probe_seconds = time.perf_counter() - start
     config = {"method": method, "dataset": dataset, "hidden_channels": hidden_channels,
-              "num_layers": num_layers, "lr": lr, "weight_decay": 0.0, "epochs_cap": epochs,
+              "num_layers": num_layers, "lr": lr, "weight_decay": weight_decay, "epochs_cap": epochs,
               "patience": patience, "normalize_features": normalize_features, "device": str(torch_device),
               "probe": {"runs": probe_runs, "steps": 100, "lr": 0.01, "weight_decay": 0.0}}
     if method == "graphcl":
         config.update(augmentation=augmentation, p=p, resample_views=False)
+    if method in ("grace", "mvgrl"):
+        config["method_config"] = model.config
     record = {"config": config, "seed": seed, "accuracy": probe_record(probe),
               "epochs_run": training.epochs, "best_epoch": training.best_epoch,
               "best_loss": training.best_loss, "stopped_early": training.stopped_early,
@@ -106,6 +122,9 @@ def _pretrain(args: argparse.Namespace) -> int:
     from graphcl.nn import save_encoder
     from graphcl.utils import atomic_write_json
 
+    if args.save and args.method == "mvgrl":
+        raise ValueError("--save stores one encoder; MVGRL's embeddings are the sum of two encoders, so it "
+                         "cannot be saved this way")
     model, record = run_node_pretraining(
         method=args.method, dataset=args.dataset, seed=args.seed, epochs=args.epochs,
         patience=args.patience if args.patience > 0 else None, hidden_channels=args.hidden,
@@ -177,11 +196,14 @@ _AUGMENTATIONS = ("subgraph", "node_drop", "edge_perturb", "attr_mask", "edge_dr
 
 def register(subparsers) -> None:
     pretrain = subparsers.add_parser(
-        "pretrain", help="pretrain a node encoder without labels (DGI or GraphCL) and run the linear probe",
-        description="Pretrain DGI or node-level GraphCL on a Planetoid graph with early stopping, then train "
-                    "logistic regression on the frozen embeddings (public split, 50 runs) and report the "
-                    "test accuracy.")
-    pretrain.add_argument("--method", choices=NODE_METHODS, default="dgi")
+        "pretrain",
+        help="pretrain a node encoder without labels (DGI, GraphCL, GRACE, MVGRL), run the linear probe",
+        description="Pretrain DGI, node-level GraphCL, GRACE or MVGRL on a Planetoid graph (early stopping; "
+                    "GRACE: its fixed official budget), then train logistic regression on the frozen "
+                    "embeddings (public split, 50 runs) and report the test accuracy.")
+    pretrain.add_argument("--method", choices=NODE_METHODS, default="dgi",
+                          help="dgi, graphcl, grace (the official per-dataset settings: widths, views, lr, "
+                               "weight decay, 200 epochs, no early stopping) or mvgrl (default: dgi)")
     pretrain.add_argument("--dataset", default="Cora", help="Cora, CiteSeer or PubMed (default: Cora)")
     pretrain.add_argument("--seed", type=int, default=0)
     pretrain.add_argument("--epochs", type=_positive_int, default=10000, help="epoch cap (default: 10000)")
