@@ -3,8 +3,11 @@ l2-normalized frozen embeddings, a random ``train_ratio`` / rest split of all no
 regression (liblinear) with :math:`C \in \{2^{-10}, \dots, 2^{9}\}` chosen by ``folds``-fold cross-validation
 on the training part only, micro-F1 (= accuracy for single-label nodes) on the rest, ``repeats`` splits.
 
-Unlike the official code, every split is drawn from a seed, and the standard deviation is reported as the
-official code does (population, over the repeats).
+Every split is drawn from a seed (the official code leaves it unseeded). The folds are stratified
+(``StratifiedKFold``, unshuffled) and scored by the accuracy of the one-vs-rest argmax; the official
+code passes one-hot labels, which makes scikit-learn use plain ``KFold`` and score multi-label
+predictions by subset accuracy during the search (its final predictions are the argmax, as here). The
+standard deviation is the population one over the repeats, as the official code reports it.
 """
 from __future__ import annotations
 
@@ -59,7 +62,7 @@ def random_split_logreg(embeddings: Tensor, y: Tensor, train_ratio: float = 0.1,
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
-    from sklearn.model_selection import GridSearchCV, train_test_split
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.preprocessing import normalize as l2_normalize
 
@@ -82,7 +85,8 @@ def random_split_logreg(embeddings: Tensor, y: Tensor, train_ratio: float = 0.1,
         x_train, x_test, y_train, y_test = train_test_split(x, labels, train_size=train_ratio,
                                                             random_state=seed + repeat)
         search = GridSearchCV(OneVsRestClassifier(LogisticRegression(solver="liblinear")),
-                              param_grid={"estimator__C": list(c_grid)}, cv=folds, n_jobs=n_jobs)
+                              param_grid={"estimator__C": list(c_grid)}, cv=StratifiedKFold(folds),
+                              n_jobs=n_jobs)
         search.fit(x_train, y_train)
         predicted = search.predict(x_test)
         micro.append(float(f1_score(y_test, predicted, average="micro")))
