@@ -4,6 +4,7 @@ from graphcl.augment.base import Augmentation, apply_to_graphs
 from graphcl.augment.chemistry import (ApplicabilityIndex, Rule, SubstructureSubstitution,
                                        build_applicability_index, default_rules, load_rules)
 from graphcl.augment.compose import Compose, Identity, RandomChoice, identity
+from graphcl.augment.diffusion import PPRDiffusion, ppr_diffusion
 from graphcl.augment.edge_drop import DropEdges, drop_edges
 from graphcl.augment.edge_perturb import PerturbEdges, perturb_edges
 from graphcl.augment.feature_shuffle import ShuffleNodeFeatures, shuffle_node_features
@@ -46,4 +47,6 @@ __all__ = [
     "default_rules",
     "ApplicabilityIndex",
     "build_applicability_index",
+    "ppr_diffusion",
+    "PPRDiffusion",
 ]

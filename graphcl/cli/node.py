@@ -39,6 +39,9 @@ def _stem(options: NodePretrainOptions) -> str:
 
 
 def _pretrain(args: argparse.Namespace) -> int:
+    if getattr(args, "save", None) and getattr(args, "method", None) == "mvgrl":
+        raise ValueError("--save stores one encoder; MVGRL's embeddings are the sum of two encoders, so it "
+                         "cannot be saved this way")
     options = NodePretrainOptions(**_given(
         args, "method", "dataset", "seed", "epochs", "hidden_channels", "num_layers", "lr", "augmentation",
         "aug_ratio", "device", "root", "features", "labels", "num_nodes", "directed", "batch_size",
@@ -69,6 +72,11 @@ def _pretrain(args: argparse.Namespace) -> int:
     save_dir = Path(args.save_dir)
     stem = _stem(options)
     checkpoint = Path(args.save) if args.save else save_dir / f"{stem}.encoder.pt"
+    if options.method == "mvgrl":  # its embeddings are the sum of two encoders: there is no single one to save
+        path = save_dir / f"{stem}.json"
+        atomic_write_json(path, record)
+        print(f"result written to {path} (MVGRL has two encoders; no encoder checkpoint is written)")
+        return 0
     save_encoder(model.encoder, checkpoint,
                  extra={"level": NODE_LEVEL, "method": options.method, "dataset": str(options.dataset),
                         "seed": options.seed, "normalize_features": options.normalize_features,

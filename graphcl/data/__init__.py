@@ -19,7 +19,7 @@ from graphcl.data.neighbor_sampler import TorchNeighborSampler, neighbor_loader
 from graphcl.data.ogb_nodes import OGB_NODE_DATASETS, load_ogb_node
 from graphcl.data.planetoid import load_planetoid
 from graphcl.data.splits import random_split, scaffold, scaffold_split, stratified_kfold
-from graphcl.data.synthetic import SyntheticGraphDataset, community_graph, sbm_graph, sbm_graph_dataset
+from graphcl.data.synthetic import SyntheticGraphDataset, community_graph, sbm_graph, sbm_graph_dataset, sparse_sbm_graph
 from graphcl.data.tu import GINFormatDataset, load_tu, set_node_features
 from graphcl.data.views import AugmentedViews
 
@@ -65,5 +65,6 @@ __all__ = [
     "sbm_graph",
     "community_graph",
     "sbm_graph_dataset",
+    "sparse_sbm_graph",
     "SyntheticGraphDataset",
 ]

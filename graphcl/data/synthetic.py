@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import torch
 from torch_geometric.data import Data, InMemoryDataset
+from torch_geometric.utils import coalesce, to_undirected
 
 
 def _check_probability(name: str, value: float) -> float:
@@ -64,6 +65,44 @@ def sbm_graph(num_nodes: int = 120, num_classes: int = 3, num_features: int = 16
     val_mask[rest[:num_val]] = True
     test_mask = ~(train_mask | val_mask)
     return Data(x=x, edge_index=edge_index, y=y, train_mask=train_mask, val_mask=val_mask, test_mask=test_mask)
+
+
+def sparse_sbm_graph(num_nodes: int = 100_000, num_classes: int = 5, num_features: int = 128,
+                     avg_degree: float = 10.0, homophily: float = 0.8, signal: float = 1.0,
+                     seed: int = 0) -> Data:
+    """A large planted-partition graph drawn in :math:`O(E)` (no :math:`N^2` pair list, unlike
+    :func:`sbm_graph`), for memory and speed measurements.
+
+    About ``num_nodes * avg_degree / 2`` undirected edges are drawn: a uniform source node and, with
+    probability ``homophily``, a uniform target of the same class, else a uniform target; self-loops and
+    duplicates are removed. Features as in :func:`sbm_graph`; no split masks.
+
+    Returns:
+        Data: ``x`` float ``[N, F]``, ``edge_index`` ``[2, E]`` (undirected, coalesced), ``y`` ``[N]``.
+    """
+    if num_classes < 1 or num_nodes < num_classes:
+        raise ValueError(f"Need num_nodes >= num_classes >= 1, got {num_nodes} and {num_classes}.")
+    if not avg_degree > 0:
+        raise ValueError(f"avg_degree must be > 0, got {avg_degree}.")
+    homophily = _check_probability("homophily", homophily)
+    generator = torch.Generator().manual_seed(seed)
+    y = torch.randint(num_classes, (num_nodes,), generator=generator)
+    num_pairs = int(num_nodes * avg_degree / 2)
+    source = torch.randint(num_nodes, (num_pairs,), generator=generator)
+    # nodes sorted by class: a uniform member of class c is order[start[c] + floor(u * count[c])]
+    order = torch.argsort(y, stable=True)
+    counts = torch.bincount(y, minlength=num_classes)
+    starts = torch.cumsum(counts, 0) - counts
+    cls = y[source]
+    offset = (torch.rand(num_pairs, generator=generator) * counts[cls]).long().clamp_max(counts[cls] - 1)
+    same_class = order[starts[cls] + offset]
+    anywhere = torch.randint(num_nodes, (num_pairs,), generator=generator)
+    target = torch.where(torch.rand(num_pairs, generator=generator) < homophily, same_class, anywhere)
+    keep = source != target
+    edge_index = to_undirected(torch.stack([source[keep], target[keep]]), num_nodes=num_nodes)
+    edge_index = coalesce(edge_index, num_nodes=num_nodes)
+    x = _features(y, num_classes, num_features, signal, generator)
+    return Data(x=x, edge_index=edge_index, y=y, num_nodes=num_nodes)
 
 
 class SyntheticGraphDataset(InMemoryDataset):

@@ -21,6 +21,7 @@ from graphcl.eval.molecules import (
 )
 from graphcl.eval.node_embeddings import layerwise_embeddings, save_node_embeddings
 from graphcl.eval.node_protocol import NodePretrainOptions, prepare_node_data, run_node_pretraining
+from graphcl.eval.random_split import GRACE_C_GRID, RandomSplitResult, random_split_logreg
 from graphcl.eval.svm import CrossValidationResult, embed_dataset, svm_cross_validation
 
 __all__ = [
@@ -34,6 +35,9 @@ __all__ = [
     "NodePretrainOptions",
     "prepare_node_data",
     "run_node_pretraining",
+    "random_split_logreg",
+    "RandomSplitResult",
+    "GRACE_C_GRID",
     "CrossValidationResult",
     "embed_dataset",
     "svm_cross_validation",

@@ -30,15 +30,20 @@ from graphcl.data.ogb_nodes import is_ogb_node_name, load_ogb_node
 from graphcl.data.planetoid import PLANETOID_NAMES, load_planetoid
 from graphcl.eval.linear_probe import LinearProbeResult, linear_probe
 from graphcl.eval.node_embeddings import DEFAULT_CHUNK_SIZE, layerwise_embeddings
+from graphcl.methods.base import Method
 from graphcl.methods.dgi import DGI, train_full_batch
+from graphcl.methods.grace import GRACE_SETTINGS, build_grace, grace_settings
 from graphcl.methods.graphcl_node import NodeGraphCL
+from graphcl.methods.mvgrl import build_mvgrl
 from graphcl.train.distributed import distributed_env
 from graphcl.train.loop import pretrain
 from graphcl.utils import environment_info, make_generator, peak_memory_mb, resolve_device, seed_everything
 from graphcl.utils.checks import check_positive_int
 
-NODE_METHODS = ("dgi", "graphcl")
-METHOD_NAMES = {"dgi": "DGI", "graphcl": "GraphCL"}
+NODE_METHODS = ("dgi", "graphcl", "grace", "mvgrl")
+METHOD_NAMES = {"dgi": "DGI", "graphcl": "GraphCL", "grace": "GRACE", "mvgrl": "MVGRL"}
+#: Node methods that train on neighbour-sampled mini-batches (``batch_size``).
+MINIBATCH_METHODS = ("dgi", "graphcl")
 #: Epochs of a mini-batch run when none are given (full-batch runs stop early instead).
 MINIBATCH_EPOCHS = 20
 
@@ -87,10 +92,21 @@ def prepare_node_data(dataset: str | os.PathLike, root: Optional[str] = None,
     return data
 
 
+def _grace_dataset(dataset: str) -> str:
+    """The dataset whose official GRACE settings apply: its own for Cora/CiteSeer/PubMed, else Cora's."""
+    return dataset if dataset.lower() in {name.lower() for name in GRACE_SETTINGS} else "Cora"
+
+
 def build_node_method(method: str, in_channels: int, hidden_channels: int, num_layers: int = 1,
                       augmentation: str = "subgraph", aug_ratio: float = 0.2,
-                      generator: Optional[torch.Generator] = None) -> DGI:
-    """A :class:`~graphcl.methods.DGI` or :class:`~graphcl.methods.NodeGraphCL` with its paper's defaults."""
+                      generator: Optional[torch.Generator] = None, dataset: str = "Cora") -> Method:
+    """A :class:`~graphcl.methods.DGI` or :class:`~graphcl.methods.NodeGraphCL` with its paper's defaults,
+    :class:`~graphcl.methods.GRACE` with the official settings of ``dataset`` (Cora's for other graphs) or
+    :class:`~graphcl.methods.MVGRL` (:func:`~graphcl.methods.build_mvgrl` defaults)."""
+    if method == "grace":
+        return build_grace(in_channels, _grace_dataset(dataset), generator=generator)
+    if method == "mvgrl":
+        return build_mvgrl(in_channels, hidden_channels, generator=generator)
     if method == "dgi":
         return DGI(in_channels, hidden_channels, num_layers, generator=generator)
     if method == "graphcl":
@@ -216,6 +232,9 @@ def run_node_pretraining(options: Optional[NodePretrainOptions] = None, **kwargs
         raise ValueError(f"unknown method {options.method!r}; choose one of {list(NODE_METHODS)}")
     num_layers, num_neighbors = _resolve_layers(options)
     minibatch = options.batch_size is not None
+    if minibatch and options.method not in MINIBATCH_METHODS:
+        raise ValueError(f"mini-batch training (--batch-size) supports {list(MINIBATCH_METHODS)}; "
+                         f"{options.method} trains full-batch")
     if minibatch:
         check_positive_int("batch_size", options.batch_size)
     epochs = options.epochs if options.epochs is not None else (MINIBATCH_EPOCHS if minibatch else 10000)
@@ -227,7 +246,8 @@ def run_node_pretraining(options: Optional[NodePretrainOptions] = None, **kwargs
                              features=options.features, labels=options.labels, num_nodes=options.num_nodes,
                              directed=options.directed)
     model = build_node_method(options.method, data.num_features, hidden_channels, num_layers,
-                              options.augmentation, options.aug_ratio, generator=make_generator(options.seed + rank))
+                              options.augmentation, options.aug_ratio, generator=make_generator(options.seed + rank),
+                              dataset=str(options.dataset))
     model = model.to(torch_device)
     if torch_device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(torch_device)
@@ -245,15 +265,22 @@ def run_node_pretraining(options: Optional[NodePretrainOptions] = None, **kwargs
                     "batches_per_epoch": len(loader), "world_size": result.world_size}
     else:
         data = data.to(torch_device)
-        trained = train_full_batch(model, data, epochs=epochs, lr=options.lr, patience=options.patience,
-                                   progress=options.progress)
+        lr, weight_decay, patience, restore_best = options.lr, 0.0, options.patience, True
+        if options.method == "grace":  # the official budget: fixed epochs, the final model
+            settings = grace_settings(_grace_dataset(str(options.dataset)))
+            epochs, lr, weight_decay = min(epochs, settings.epochs), settings.lr, settings.weight_decay
+            patience, restore_best, hidden_channels = None, False, settings.hidden_channels
+        trained = train_full_batch(model, data, epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience,
+                                   progress=options.progress, restore_best=restore_best)
         training = {"epochs_run": trained.epochs, "best_epoch": trained.best_epoch, "best_loss": trained.best_loss,
                     "stopped_early": trained.stopped_early, "seconds_per_epoch": trained.seconds_per_epoch,
                     "world_size": 1}
     train_seconds = time.perf_counter() - start
+    used_lr = options.lr if minibatch else lr
+    used_weight_decay = 0.0 if minibatch else weight_decay
     config = {"method": options.method, "dataset": str(options.dataset), "hidden_channels": hidden_channels,
-              "num_layers": num_layers, "lr": options.lr, "weight_decay": 0.0, "epochs_cap": epochs,
-              "patience": None if minibatch else options.patience,
+              "num_layers": num_layers, "lr": used_lr, "weight_decay": used_weight_decay, "epochs_cap": epochs,
+              "patience": None if minibatch else patience,
               "normalize_features": options.normalize_features, "device": str(torch_device),
               "batch_size": options.batch_size, "num_neighbors": num_neighbors,
               "max_batches_per_epoch": options.max_batches_per_epoch, "features": options.features,
@@ -262,6 +289,8 @@ def run_node_pretraining(options: Optional[NodePretrainOptions] = None, **kwargs
               **options.extra}
     if options.method == "graphcl":
         config.update(augmentation=options.augmentation, aug_ratio=options.aug_ratio, resample_views=False)
+    if options.method in ("grace", "mvgrl"):
+        config["method_config"] = model.config
     record: dict[str, Any] = {"config": config, "seed": options.seed, "rank": rank, "accuracy": None,
                               **training, "train_seconds": train_seconds,
                               "num_nodes": int(data.num_nodes), "num_edges": int(data.num_edges)}

@@ -4,6 +4,7 @@ from graphcl.methods.bgrl import BGRL, GraphBGRL
 from graphcl.methods.cg3 import CG3
 from graphcl.methods.dgi import DGI, TrainResult, train_full_batch
 from graphcl.methods.graphcl_graph import GraphCL
+from graphcl.methods.grace import GRACE, GRACE_SETTINGS, GRACESettings, GRACEView, build_grace, grace_settings
 from graphcl.methods.graphcl_node import NODE_AUGMENTATIONS, NodeGraphCL, make_node_augmentation
 from graphcl.methods.infograph import InfoGraph
 from graphcl.methods.joao import JOAO, AugmentationPairDistribution, JOAOv2, project_simplex
@@ -12,6 +13,7 @@ from graphcl.methods.moco import MoCo
 from graphcl.methods.mvgrl_graph import GraphMVGRL
 from graphcl.methods.reference_embeddings import FeatureSum, UntrainedEncoder
 from graphcl.methods.registry import GRAPH_METHODS, NODE_METHODS, build_method, method_class, register_method
+from graphcl.methods.mvgrl import MVGRL, build_mvgrl
 from graphcl.methods.simsiam import SimSiam
 
 __all__ = [
@@ -47,4 +49,12 @@ __all__ = [
     "GraphMVGRL",
     "UntrainedEncoder",
     "FeatureSum",
+    "GRACE",
+    "GRACEView",
+    "GRACESettings",
+    "GRACE_SETTINGS",
+    "grace_settings",
+    "build_grace",
+    "MVGRL",
+    "build_mvgrl",
 ]

@@ -224,7 +224,7 @@ class TrainResult:
 
 def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: float = 0.001,
                      weight_decay: float = 0.0, patience: Optional[int] = 20, progress: bool = True,
-                     optimizer: Optional[torch.optim.Optimizer] = None) -> TrainResult:
+                     optimizer: Optional[torch.optim.Optimizer] = None, restore_best: bool = True) -> TrainResult:
     """Train a node-level method on one full graph with Adam and early stopping, as DGI's official code.
 
     A thin caller of :func:`graphcl.train.train` (full-batch, ``monitor="loss"``): each epoch computes
@@ -242,6 +242,8 @@ def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: flo
             (default: :obj:`20`)
         progress (bool, optional): show a progress bar. (default: :obj:`True`)
         optimizer (torch.optim.Optimizer, optional): replaces the default Adam.
+        restore_best (bool, optional): restore the weights of the lowest loss; ``False`` keeps the last ones
+            (GRACE's protocol). (default: :obj:`True`)
 
     Returns:
         TrainResult
@@ -255,7 +257,7 @@ def train_full_batch(method: nn.Module, data: Data, epochs: int = 10000, lr: flo
     check_finite(data.x)
     options = TrainingOptions(epochs=epochs, lr=lr, weight_decay=weight_decay, monitor="loss", monitor_mode="min",
                               patience=patience, progress=progress, device=str(data.x.device),
-                              handle_signals=False)
+                              handle_signals=False, restore_best=restore_best)
     result = train(method, data, options, optimizer=optimizer)
     losses = result.losses
     seconds = sum(record["seconds"] for record in result.history)

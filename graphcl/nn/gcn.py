@@ -24,6 +24,7 @@ from graphcl.utils.checks import check_positive_int
 # Features at most this dense are multiplied in CSR form (bag-of-words citation features are ~1%).
 SPARSE_FEATURE_DENSITY = 0.1
 _CACHE_SIZE = 8
+ACTIVATIONS = ("prelu", "relu")
 
 
 class _TensorCache:
@@ -115,6 +116,17 @@ def normalized_adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor
     return SparsePair.from_tensor(adjacency)
 
 
+def weighted_adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = None) -> SparsePair:
+    """The propagation matrix given by the weighted edges as they are (row = target, column = source),
+    as a :class:`SparsePair`; weights default to 1, duplicates are summed, no self-loops are added."""
+    if edge_weight is None:
+        edge_weight = torch.ones(edge_index.size(1), device=edge_index.device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "sparse invariant checks are implicitly disabled"
+        adjacency = torch.sparse_coo_tensor(edge_index.flip(0), edge_weight.float(), (num_nodes, num_nodes))
+    return SparsePair.from_tensor(adjacency)
+
+
 def _node_inputs(data: Data) -> tuple[Tensor, Tensor, Tensor | None]:
     """``(x, edge_index, edge_weight)`` of a graph; a graph without edges gets an empty ``edge_index``."""
     x = getattr(data, "x", None)
@@ -157,6 +169,13 @@ class GCNEncoder(nn.Module):
             (default: :obj:`True`)
         sparse_features (bool or str, optional): multiply the input features in CSR form: ``"auto"`` does so
             when at most 10% of them are non-zero. (default: :obj:`"auto"`)
+        out_channels (int, optional): width of the last layer; the others have ``hidden_channels`` (GRACE's
+            encoder is ``F -> 2d -> d``). (default: :obj:`None`, same as ``hidden_channels``)
+        activation (str, optional): ``"prelu"`` (one learned slope per layer) or ``"relu"``.
+            (default: :obj:`"prelu"`)
+        normalize (bool, optional): propagate with :math:`D^{-1/2}(A + I)D^{-1/2}`; ``False`` uses the edge
+            weights as given, without self-loops (a precomputed propagation matrix such as MVGRL's
+            diffusion). (default: :obj:`True`)
 
     Shapes:
         - input: ``x`` ``[N, F]`` (dense, or sparse CSR), ``edge_index`` ``[2, E]``,
@@ -170,27 +189,34 @@ class GCNEncoder(nn.Module):
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, num_layers: int = 1, cached: bool = True,
-                 sparse_features: bool | str = "auto") -> None:
+                 sparse_features: bool | str = "auto", out_channels: int | None = None,
+                 activation: str = "prelu", normalize: bool = True) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
                             ("num_layers", num_layers)):
             check_positive_int(name, value)
+        check_positive_int("out_channels", out_channels, optional=True)
         if sparse_features not in (True, False, "auto"):
             raise ValueError(f"sparse_features must be True, False or 'auto', got {sparse_features!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels
-        self.out_channels = hidden_channels
+        self.out_channels = hidden_channels if out_channels is None else out_channels
         self.num_layers = num_layers
         self.cached = cached
         self.sparse_features = sparse_features
+        self.activation = activation
+        self.normalize = bool(normalize)
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         self.activations = nn.ModuleList()
         for layer in range(num_layers):
             fan_in = in_channels if layer == 0 else hidden_channels
-            self.weights.append(nn.Parameter(torch.empty(fan_in, hidden_channels)))
-            self.biases.append(nn.Parameter(torch.empty(hidden_channels)))
-            self.activations.append(nn.PReLU())
+            fan_out = self.out_channels if layer == num_layers - 1 else hidden_channels
+            self.weights.append(nn.Parameter(torch.empty(fan_in, fan_out)))
+            self.biases.append(nn.Parameter(torch.empty(fan_out)))
+            self.activations.append(nn.PReLU() if activation == "prelu" else nn.ReLU())
         self._adjacency_cache = _TensorCache()
         self._feature_cache = _TensorCache()
         self.reset_parameters()
@@ -200,7 +226,8 @@ class GCNEncoder(nn.Module):
         for weight, bias, activation in zip(self.weights, self.biases, self.activations):
             nn.init.xavier_uniform_(weight)
             nn.init.zeros_(bias)
-            activation.reset_parameters()
+            if isinstance(activation, nn.PReLU):
+                activation.reset_parameters()
         self.clear_cache()
 
     def clear_cache(self) -> None:
@@ -211,17 +238,32 @@ class GCNEncoder(nn.Module):
     @property
     def config(self) -> dict[str, Any]:
         """Constructor arguments (stored in checkpoints, see :func:`graphcl.nn.save_encoder`)."""
-        return {"in_channels": self.in_channels, "hidden_channels": self.hidden_channels,
-                "num_layers": self.num_layers, "cached": self.cached, "sparse_features": self.sparse_features}
+        config = {"in_channels": self.in_channels, "hidden_channels": self.hidden_channels,
+                  "num_layers": self.num_layers, "cached": self.cached, "sparse_features": self.sparse_features}
+        # only the non-default extras, so that checkpoints of older versions keep loading
+        if self.out_channels != self.hidden_channels:
+            config["out_channels"] = self.out_channels
+        if self.activation != "prelu":
+            config["activation"] = self.activation
+        if not self.normalize:
+            config["normalize"] = False
+        return config
 
     def adjacency(self, edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = None) -> SparsePair:
         """The normalized adjacency of a graph (cached per ``edge_index`` tensor when ``cached``)."""
         def build() -> SparsePair:
+            if not self.normalize:
+                return weighted_adjacency(edge_index, num_nodes, edge_weight)
             return normalized_adjacency(edge_index, num_nodes, edge_weight)
 
-        if not self.cached or edge_weight is not None:
+        if not self.cached:
             return build()
-        return self._adjacency_cache.get(edge_index, (num_nodes,), build)
+        if edge_weight is None:
+            return self._adjacency_cache.get(edge_index, (num_nodes,), build)
+        # weighted edges: cached per (edge_index, edge_weight) pair of live tensors
+        entry = self._adjacency_cache.get(edge_index, (num_nodes, id(edge_weight)),
+                                          lambda: (weakref.ref(edge_weight), build()))
+        return entry[1] if entry[0]() is edge_weight else build()
 
     def _sparse_copy(self, x: Tensor) -> SparsePair | None:
         """A CSR copy of ``x`` when the sparse product pays off, else ``None``."""
@@ -319,8 +361,15 @@ class GCNEncoder(nn.Module):
         return self.propagate(self.project(x), edge_index, edge_weight)
 
     def __repr__(self) -> str:
+        extra = ""
+        if self.out_channels != self.hidden_channels:
+            extra += f", out_channels={self.out_channels}"
+        if self.activation != "prelu":
+            extra += f", activation={self.activation!r}"
+        if not self.normalize:
+            extra += ", normalize=False"
         return (f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, "
-                f"num_layers={self.num_layers})")
+                f"num_layers={self.num_layers}{extra})")
 
     def __getstate__(self) -> dict:
         # caches hold weak references and are not part of the model

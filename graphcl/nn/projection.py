@@ -33,6 +33,8 @@ class ProjectionHead(nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2,
                  batch_norm: bool = False, activation: str = "relu", output_batch_norm: bool = False) -> None:
         super().__init__()
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
         for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
                             ("out_channels", out_channels), ("num_layers", num_layers)):
             check_positive_int(name, value)
@@ -88,6 +90,7 @@ class ProjectionHead(nn.Module):
         return self.mlp(x)
 
     def __repr__(self) -> str:
+        extra = f", activation={self.activation!r}" if self.activation != "relu" else ""
         return (f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, {self.out_channels}, "
                 f"num_layers={self.num_layers})")
 
