@@ -7,17 +7,20 @@ from graphcl.methods.base import Method
 from graphcl.methods.bgrl import BGRL, GraphBGRL
 from graphcl.methods.cg3 import CG3
 from graphcl.methods.dgi import DGI
+from graphcl.methods.grace import GRACE
 from graphcl.methods.graphcl_graph import GraphCL
 from graphcl.methods.graphcl_node import NodeGraphCL
 from graphcl.methods.infograph import InfoGraph
 from graphcl.methods.joao import JOAO, JOAOv2
 from graphcl.methods.mocl import MoCL
 from graphcl.methods.moco import MoCo
+from graphcl.methods.mvgrl import MVGRL
 from graphcl.methods.mvgrl_graph import GraphMVGRL
 from graphcl.methods.simsiam import SimSiam
 
 #: Node-level methods by name (``graphcl pretrain --method``).
-NODE_METHODS: dict[str, type[Method]] = {"dgi": DGI, "graphcl": NodeGraphCL, "bgrl": BGRL, "cg3": CG3}
+NODE_METHODS: dict[str, type[Method]] = {"dgi": DGI, "graphcl": NodeGraphCL, "bgrl": BGRL, "cg3": CG3,
+                                         "grace": GRACE, "mvgrl": MVGRL}
 
 #: Graph-level methods by name (``graphcl tu-unsupervised --methods``, molecular pretraining).
 GRAPH_METHODS: dict[str, type[Method]] = {"graphcl": GraphCL, "joao": JOAO, "joaov2": JOAOv2, "mocl": MoCL,
