@@ -99,3 +99,19 @@ def test_check_positive_int_accepts_integers_and_names_the_argument():
             check_positive_int("epochs", bad)
     with pytest.raises(ValueError, match="or None"):
         check_positive_int("patience", 0, optional=True)
+
+
+def test_atomic_path_renames_on_success_and_cleans_up_on_error(tmp_path):
+    from graphcl.utils.io import atomic_path
+
+    target = tmp_path / "sub" / "out.bin"
+    with atomic_path(target) as tmp:
+        assert tmp.parent == target.parent and not target.exists()
+        tmp.write_bytes(b"new")
+    assert target.read_bytes() == b"new"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("crash mid-write")
+    assert target.read_bytes() == b"new"  # the old file stays whole
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.bin"]  # no temporary file left

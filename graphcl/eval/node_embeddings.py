@@ -11,9 +11,7 @@ memory-mapped ``.npy`` file (:func:`save_node_embeddings`).
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
-from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -27,6 +25,7 @@ from graphcl.methods.dgi import check_finite, node_inputs
 from graphcl.nn.gcn import GCNEncoder
 from graphcl.utils import progress
 from graphcl.utils.checks import check_positive_int
+from graphcl.utils.io import atomic_path
 
 #: Target nodes per chunk in :func:`layerwise_embeddings`.
 DEFAULT_CHUNK_SIZE = 65536
@@ -125,19 +124,10 @@ def save_node_embeddings(model: nn.Module, data: Data, path: str | os.PathLike,
     atomically, filling a memory map chunk by chunk. Returns the array's shape."""
     encoder = _encoder_of(model)
     channels = int(getattr(encoder, "out_channels"))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.npy", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".tmp.npy") as tmp:
         array = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(int(data.num_nodes), channels))
         layerwise_embeddings(encoder, data, chunk_size=chunk_size, out=array, progress=progress)
         array.flush()
         shape = tuple(array.shape)
         del array
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return shape
