@@ -1,12 +1,9 @@
 """Mini-batch DGI under torchrun with two CPU processes (gloo): each rank samples its own seed nodes, through
 the one training loop, and the replicas end with identical weights."""
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import torch
+from train_helpers import run_torchrun
 
 SCRIPT = textwrap.dedent(
     """
@@ -37,16 +34,7 @@ SCRIPT = textwrap.dedent(
 
 
 def test_two_ranks_train_on_disjoint_seed_nodes_and_agree(tmp_path):
-    script = tmp_path / "node_ddp.py"
-    script.write_text(SCRIPT)
-    root = Path(__file__).resolve().parents[2]
-    env = dict(os.environ, OMP_NUM_THREADS="1", GRAPHCL_NO_PROGRESS="1",
-               PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
-    for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
-        env.pop(key, None)
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-               str(script), str(tmp_path)]
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    completed = run_torchrun(SCRIPT, tmp_path)
     assert completed.returncode == 0, completed.stderr[-3000:]
 
     ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in range(2)]

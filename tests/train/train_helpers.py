@@ -1,6 +1,12 @@
 """A small stand-in method and synthetic graphs for the trainer tests."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import torch
 from torch import nn
 from torch_geometric.data import Data
@@ -43,3 +49,27 @@ class NoisyViews(nn.Module):
     def on_epoch_end(self, loader):
         self.epochs_seen += 1
         return {"epochs_seen": int(self.epochs_seen)}
+
+
+def run_torchrun(script_text: str, workdir: Path, processes: int = 2, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run ``script_text`` under ``torchrun --standalone`` with ``processes`` CPU ranks (gloo), the script's
+    folder and the repository on the path and ``workdir`` as its argument. On a timeout the whole process
+    group (launcher and ranks) is killed, so a hung rank cannot outlive the test."""
+    script = workdir / "torchrun_script.py"
+    script.write_text(script_text)
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, OMP_NUM_THREADS="1", GRAPHCL_NO_PROGRESS="1",
+               PYTHONPATH=os.pathsep.join([str(root), str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]))
+    for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(key, None)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
+               str(script), str(workdir)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        raise AssertionError(f"torchrun did not finish within {timeout} s; stderr:\n{stderr[-3000:]}") from None
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
