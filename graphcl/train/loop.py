@@ -218,7 +218,12 @@ class _LossForward(nn.Module):
 
 
 class _SignalFlag:
-    """Records SIGTERM/SIGINT instead of dying, while installed (main thread only)."""
+    """Records SIGTERM/SIGINT instead of dying, while installed (main thread only).
+
+    The first signal is recorded and the loop stops at the end of its step with a checkpoint; a second one
+    restores the previous handlers and is delivered again, so a run blocked somewhere (a collective waiting on
+    a dead rank, a stuck data worker) still dies on a second Ctrl-C or on the launcher's repeated SIGTERM.
+    """
 
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -228,6 +233,10 @@ class _SignalFlag:
         self._previous: dict[int, Any] = {}
 
     def _handle(self, number, frame) -> None:  # noqa: ARG002
+        if self.received is not None:
+            self._restore()
+            signal.raise_signal(number)
+            return
         self.received = number
 
     def __enter__(self) -> "_SignalFlag":
@@ -236,9 +245,13 @@ class _SignalFlag:
                 self._previous[number] = signal.signal(number, self._handle)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def _restore(self) -> None:
         for number, handler in self._previous.items():
             signal.signal(number, handler)
+        self._previous = {}
+
+    def __exit__(self, *exc) -> None:
+        self._restore()
 
 
 def _global_rng_state() -> dict[str, Any]:

@@ -153,3 +153,22 @@ def test_precision_and_seed_are_stored(corpus, tmp_path):
     assert (config["precision"], config["seed"]) == ("bf16", 5)
     extra = load_checkpoint(tmp_path / "bf16.pt")["extra"]
     assert (extra["precision"], extra["seed"]) == ("bf16", 5)
+
+
+def test_second_signal_is_not_deferred(tmp_path, monkeypatch):
+    """A first SIGINT is deferred to the end of the step; a second one, during the same step, is delivered at
+    once (KeyboardInterrupt), so a run stuck inside a step can still be stopped. Handlers are restored."""
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    update = loop_module._Loop._update
+
+    def twice(self, loss):
+        os.kill(os.getpid(), signal.SIGINT)
+        assert self.signals.received == signal.SIGINT  # the first one is only recorded
+        os.kill(os.getpid(), signal.SIGINT)
+        update(self, loss)  # not reached: the second one raises
+    monkeypatch.setattr(loop_module._Loop, "_update", twice)
+    _, run = mocl_run(tmp_path, 0, checkpoint_steps=100)
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+    assert not (tmp_path / "last.pt").exists()  # stopped before any step finished
