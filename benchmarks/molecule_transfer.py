@@ -6,6 +6,8 @@ The papers pretrain on ZINC-2M for 100 epochs; only ZINC250k is available here.
     python benchmarks/molecule_transfer.py --quick     # reduced budget for 2 CPU cores (see the table title)
     python benchmarks/molecule_transfer.py             # full protocol (GPU): 250k molecules, 100 + 100 epochs,
                                                        # 8 tasks, 10 seeds
+    python benchmarks/molecule_transfer.py --featurizer hu2020 --chem-subgraph   # the papers' 2+2 features and
+                                                       # GIN, and the official 20 % chemistry subgraph
 """
 from __future__ import annotations
 
@@ -35,6 +37,12 @@ PUBLISHED = {
     "JOAO (published, ZINC-2M, unverified)": dict(zip(TASKS, (70.2, 75.0, 62.9, 60.0, 81.3, 71.7, 76.7, 77.3))),
     "JOAOv2 (published, ZINC-2M, unverified)": dict(zip(TASKS, (71.4, 74.3, 63.2, 60.5, 81.0, 73.7, 77.5, 75.5))),
 }
+# The no-pretraining row of Hu et al. (2020), which the GraphCL and JOAO tables repeat (hu2020 features, GIN
+# 5 x 300, 100 fine-tuning epochs, 10 seeds); not in REFERENCE.md, hence unverified.
+PUBLISHED_NO_PRETRAINING = {
+    "No pretraining (published, Hu et al. 2020, unverified)":
+        dict(zip(TASKS, (65.8, 74.0, 63.4, 57.3, 58.0, 71.8, 75.3, 70.1))),
+}
 QUICK = {"limit": 2000, "pretrain_epochs": 5, "finetune_epochs": 3, "seeds": [0],
          "tasks": ["bbbp", "bace"], "methods": ["none", "graphcl"]}
 
@@ -45,7 +53,12 @@ def pretrain_directory(method_name: str, args) -> Path:
     Every setting that changes the weights is in the name, so a rerun with more epochs resumes from
     ``last.pt`` and a run with other settings never reuses a stale encoder."""
     return Path(args.work_dir) / (f"{method_name}-zinc{args.limit or 'all'}-bs{args.pretrain_batch_size}"
-                                  f"-seed{args.pretrain_seed}")
+                                  f"-seed{args.pretrain_seed}{feature_suffix(args)}")
+
+
+def feature_suffix(args) -> str:
+    """Name part for the non-default featurization settings (empty for OGB features, the default)."""
+    return (f"-{args.featurizer}" if args.featurizer != "ogb" else "") + ("-chemsub" if args.chem_subgraph else "")
 
 
 def pretrain_encoder(method_name: str, args, device) -> tuple[str, dict]:
@@ -65,9 +78,11 @@ def pretrain_encoder(method_name: str, args, device) -> tuple[str, dict]:
         if done > args.pretrain_epochs:
             raise ValueError(f"{last} already holds {done} epochs, more than --pretrain-epochs "
                              f"{args.pretrain_epochs}; use another --work-dir or --no-reuse")
-    corpus = load_smiles_corpus("zinc250k", limit=args.limit)
+    corpus = load_smiles_corpus("zinc250k", limit=args.limit, featurizer=args.featurizer)
     torch.manual_seed(args.pretrain_seed)
-    method = build_molecule_method(method_name, generator=torch.Generator().manual_seed(args.pretrain_seed))
+    method = build_molecule_method(method_name, generator=torch.Generator().manual_seed(args.pretrain_seed),
+                                   featurizer=args.featurizer,
+                                   chem_subgraph=args.chem_subgraph and method_name == "graphcl")
     started = time.process_time()
     result = pretrain(method, corpus, epochs=args.pretrain_epochs, lr=1e-3, batch_size=args.pretrain_batch_size,
                       device=device, checkpoint_dir=directory, resume=not args.no_reuse,
@@ -98,6 +113,10 @@ def main() -> None:
                         help="reduced budget: select the epoch on at most this many validation molecules per task "
                              "(all molecules with a positive label kept); test sets are never reduced")
     parser.add_argument("--cap-seed", type=int, default=0, help="seed of the capped subsets")
+    parser.add_argument("--featurizer", choices=["ogb", "hu2020"], default="ogb",
+                        help="molecule features and matching GIN: OGB's 9+3, or Hu et al. 2020's 2+2 (the papers')")
+    parser.add_argument("--chem-subgraph", action="store_true",
+                        help="GraphCL's official chemistry subgraph (keeps 20 %% of the atoms)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quick", action="store_true",
                         help=f"reduced budget: {QUICK}")
@@ -133,7 +152,7 @@ def main() -> None:
     encoders = {}
     for name in args.methods:
         if name == "none":
-            encoders[name] = random_encoder_factory(MoleculeGINEncoder)
+            encoders[name] = random_encoder_factory(MoleculeGINEncoder, featurizer=args.featurizer)
         else:
             path, _ = pretrain_encoder(name, args, device)
             encoders[name] = load_encoder(path)
@@ -143,7 +162,7 @@ def main() -> None:
     for seed in args.seeds:  # seed outermost: an interrupted run still leaves whole rows for the seeds done
         for task in args.tasks:
             if task not in tasks:
-                dataset = load_moleculenet(task)
+                dataset = load_moleculenet(task, featurizer=args.featurizer)
                 split = cap_split(task_split(dataset, "scaffold"), dataset_labels(dataset),
                                   max_train=args.max_train_molecules, max_valid=args.max_valid_molecules,
                                   seed=args.cap_seed)
@@ -170,7 +189,7 @@ def run_key(args) -> str:
     """Settings that make runs comparable: records with the same key are summarised together."""
     return (f"zinc{args.limit or 'all'}-pe{args.pretrain_epochs}-pbs{args.pretrain_batch_size}-ps{args.pretrain_seed}"
             f"-fe{args.finetune_epochs}-train{args.max_train_molecules or 'all'}"
-            f"-valid{args.max_valid_molecules or 'all'}-cap{args.cap_seed}")
+            f"-valid{args.max_valid_molecules or 'all'}-cap{args.cap_seed}{feature_suffix(args)}")
 
 
 def describe_budget(args, tasks, records) -> str:
@@ -179,7 +198,11 @@ def describe_budget(args, tasks, records) -> str:
     train_sizes = {t: max(r["train_size"] for r in records if r["task"] == t) for t in tasks}
     valid_sizes = {t: max(r.get("valid_size", 0) for r in records if r["task"] == t) for t in tasks}
     seeds = sorted({r["seed"] for r in records})
-    text = (f"pretraining on {'all' if args.limit is None else f'the first {args.limit}'} ZINC250k molecules for "
+    features = ("Hu et al. 2020 features (2 atom + 2 bond) and their GIN" if args.featurizer == "hu2020"
+                else "OGB features (9 atom + 3 bond)")
+    subgraph = "; GraphCL's chemistry subgraph keeps 20 % of the atoms" if args.chem_subgraph else ""
+    text = (f"{features}{subgraph}; "
+            f"pretraining on {'all' if args.limit is None else f'the first {args.limit}'} ZINC250k molecules for "
             f"{args.pretrain_epochs} epochs (batch {args.pretrain_batch_size}), fine-tuning {args.finetune_epochs} "
             f"epochs, seeds {seeds}")
     if full:
@@ -189,8 +212,8 @@ def describe_budget(args, tasks, records) -> str:
         capped.append(f"training molecules capped at {args.max_train_molecules} (random subset, the same for "
                       f"every method and seed): " + ", ".join(f"{t} {train_sizes[t]}" for t in tasks))
     if args.max_valid_molecules:
-        capped.append(f"validation molecules capped at {args.max_valid_molecules} (every molecule with a positive "
-                      f"label kept, the rest drawn at random; model selection only): "
+        capped.append(f"validation molecules capped at {args.max_valid_molecules} (molecules with a positive "
+                      f"label first, at most half the cap, the rest drawn at random; model selection only): "
                       + ", ".join(f"{t} {valid_sizes[t]}" for t in tasks))
     dropped = [t for t in TASKS if t not in tasks]
     if dropped:
@@ -222,13 +245,15 @@ def write_summary(args, env) -> None:
                 means.append(mean_std(values)[0] * 100)
         average = f"{sum(means) / len(means):.1f}" if len(means) == len(tasks) else "–"
         rows.append([f"{names[method]} (this run)", *cells, average])
-    for label, numbers in PUBLISHED.items():
+    for label, numbers in {**PUBLISHED_NO_PRETRAINING, **PUBLISHED}.items():
         values = [numbers[t] for t in tasks]
         rows.append([label, *[f"{v:.1f}" for v in values], f"{sum(values) / len(values):.1f}"])
     seconds = sum(r.get("cpu_seconds", 0.0) for r in records)
     pretrained = [r for r in read_jsonl(f"{args.out}.jsonl") if r.get("kind") == "pretrain" and not r.get("reused")
                   and all(r["config"].get(k) == getattr(args, k) for k in
-                          ("limit", "pretrain_epochs", "pretrain_batch_size", "pretrain_seed"))]
+                          ("limit", "pretrain_epochs", "pretrain_batch_size", "pretrain_seed"))
+                  and r["config"].get("featurizer", "ogb") == args.featurizer
+                  and bool(r["config"].get("chem_subgraph")) == args.chem_subgraph]
     pretraining = "".join(
         f" Pretraining {r['method']}: {r['molecules']} molecules, {r['seconds_per_epoch']:.0f} s per epoch (wall), "
         f"loss per epoch {', '.join(f'{x:.3f}' for x in r['losses'])}." for r in pretrained)

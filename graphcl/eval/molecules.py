@@ -131,7 +131,8 @@ def cap_split(split: dict[str, Tensor], labels: Tensor, max_train: int | None = 
     Training molecules are drawn uniformly at random (class balance kept in expectation). The validation
     subset keeps every molecule with a positive label in some task, then fills up with random others, so
     that ROC-AUC stays defined on sparse tasks (MUV has a handful of positives per task); it only serves
-    model selection. The test set is never reduced.
+    model selection. Positives take at most half of the cap when there are enough others, so that both
+    classes stay present. The test set is never reduced.
 
     Args:
         split (dict): ``"train"``, ``"valid"``, ``"test"`` index tensors.
@@ -153,8 +154,9 @@ def cap_split(split: dict[str, Tensor], labels: Tensor, max_train: int | None = 
     valid = torch.as_tensor(split["valid"]).long()
     if max_valid is not None and len(valid) > max_valid:
         positive = (labels[valid] == 1).any(dim=1)
-        keep = valid[positive][torch.randperm(int(positive.sum()), generator=generator)[:max_valid]]
         rest = valid[~positive]
+        room = max(max_valid - len(rest), min(max_valid, (max_valid + 1) // 2))
+        keep = valid[positive][torch.randperm(int(positive.sum()), generator=generator)[:room]]
         fill = rest[torch.randperm(len(rest), generator=generator)[:max_valid - len(keep)]]
         out["valid"] = torch.cat([keep, fill]).sort().values
     return out

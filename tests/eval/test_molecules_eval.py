@@ -199,3 +199,18 @@ def test_pretrained_weights_reach_the_finetuned_model(tmp_path, monkeypatch):
     assert set(started) == set(trained)
     for key, value in trained.items():
         assert torch.equal(started[key], value), key
+
+
+def test_cap_split_keeps_both_classes_when_positives_exceed_the_cap():
+    from graphcl.eval import cap_split
+
+    labels = torch.zeros(60, 1)
+    labels[20:50, 0] = 1.0  # validation = 20..59: 30 positives, 10 negatives
+    split = {"train": torch.arange(20), "valid": torch.arange(20, 60), "test": torch.arange(0)}
+    valid = cap_split(split, labels, max_valid=12, seed=0)["valid"]
+    chosen = labels[valid, 0]
+    assert len(valid) == 12 and int(chosen.sum()) == 6 and int((chosen == 0).sum()) == 6
+    few_negatives = labels.clone()
+    few_negatives[20:58, 0] = 1.0  # only 2 negatives: positives fill the rest of the cap
+    chosen = few_negatives[cap_split(split, few_negatives, max_valid=12, seed=0)["valid"], 0]
+    assert len(chosen) == 12 and int((chosen == 0).sum()) == 2
