@@ -5,6 +5,7 @@ import argparse
 import time
 
 from graphcl.data import MOLECULENET_TASKS, load_moleculenet, load_planetoid, load_smiles_corpus, load_tu
+from graphcl.data._storage import node_offsets, stored_graphs
 from graphcl.data.molecules import moleculenet_name
 from graphcl.data.planetoid import PLANETOID_NAMES
 
@@ -33,8 +34,8 @@ def _describe(name: str, root: str | None, limit: int | None) -> str:
         return f"{name}: {len(dataset)} molecules"
     dataset = load_tu(name, root=root)
     return (
-        f"{name}: {len(dataset)} graphs, {int(dataset._data.num_nodes)} nodes, "
-        f"{int(dataset._data.edge_index.size(1))} directed edges, {dataset.num_features} node features, "
+        f"{name}: {len(dataset)} graphs, {int(node_offsets(dataset)[-1])} nodes, "
+        f"{int(stored_graphs(dataset)[0].edge_index.size(1))} directed edges, {dataset.num_features} node features, "
         f"{dataset.num_classes} classes"
     )
 

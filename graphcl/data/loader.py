@@ -3,7 +3,7 @@
 PyG's :class:`~torch_geometric.loader.DataLoader` builds every mini-batch with
 :meth:`Batch.from_data_list`: one :class:`Data` per graph separated from the dataset's storage, then one
 concatenation per attribute, a Python loop over the graphs of the batch. An :class:`InMemoryDataset` already
-keeps all graphs concatenated (``dataset._data``) with per-attribute boundaries (``dataset.slices``), so a
+keeps all graphs concatenated (:func:`graphcl.data._storage.stored_graphs`) with per-attribute boundaries (``dataset.slices``), so a
 batch is a gather: the rows of the chosen graphs, ``edge_index`` shifted by the new node offsets, and the
 ``batch``/``ptr`` vectors from the node counts. :class:`InMemoryGraphLoader` does that and returns the same
 :class:`Batch` as PyG's loader (same tensors, same ``batch``/``ptr``, and :meth:`Batch.to_data_list` works).
@@ -30,6 +30,7 @@ from torch_geometric.data import Dataset as PyGDataset
 from torch_geometric.loader import DataLoader as PyGDataLoader
 
 from graphcl.augment._collation import set_collation, stored_num_nodes
+from graphcl.data._storage import stored_graphs
 
 __all__ = ["InMemoryGraphLoader", "InMemoryCollater", "graph_loader", "supports_vectorized_collation"]
 
@@ -68,7 +69,7 @@ def _unsupported_reason(dataset: Any) -> Optional[str]:
     cls = type(inner)
     if cls.get is not InMemoryDataset.get or cls.__getitem__ is not PyGDataset.__getitem__:
         return "the dataset overrides get/__getitem__"
-    data, slices = inner._data, inner.slices
+    data, slices = stored_graphs(inner)
     if type(data) is not Data or slices is None:
         return "the stored graph is not a plain Data with slices"
     if inner.len() <= 1:
@@ -103,8 +104,9 @@ class InMemoryCollater:
         if reason is not None:
             raise ValueError(f"cannot collate this dataset by index arithmetic: {reason}; use PyG's DataLoader")
         inner, self.index = _storage(dataset)
-        self.data: Data = inner._data
-        self.slices: dict[str, Tensor] = dict(inner.slices)
+        data, slices = stored_graphs(inner)
+        self.data: Data = data
+        self.slices: dict[str, Tensor] = dict(slices)
         self.keys = [key for key in self.data.keys() if key != "num_nodes"]
         num_nodes = stored_num_nodes(self.data)
         if num_nodes is not None and isinstance(num_nodes, (list, tuple)):

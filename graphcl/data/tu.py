@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data, InMemoryDataset
 
+from graphcl.data._storage import node_offsets, replace_node_attribute, stored_graphs
 from graphcl.data.cache import record_fingerprint, refresh_processed
 from graphcl.data.mirror import DatasetNotFoundError, copy_from_mirror, data_root, mirror_files, missing_message
 from graphcl.utils import atomic_save
@@ -346,24 +347,13 @@ def load_tu(
     return dataset
 
 
-def _node_slices(dataset: InMemoryDataset) -> torch.Tensor:
-    """Per-graph node offsets ``[G + 1]`` of an in-memory dataset."""
-    storage, slices = dataset._data, dataset.slices
-    if slices is not None and "x" in slices:
-        return slices["x"]
-    counts = getattr(storage, "_num_nodes", None)
-    if isinstance(counts, (list, tuple)) and len(counts) == len(dataset):
-        return torch.cat([torch.zeros(1, dtype=torch.long), torch.tensor(counts, dtype=torch.long).cumsum(0)])
-    counts = torch.tensor([dataset.get(i).num_nodes for i in range(len(dataset))], dtype=torch.long)
-    return torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)])
-
-
 def node_degrees(dataset: InMemoryDataset) -> tuple[torch.Tensor, torch.Tensor]:
     """Degree of every node of an in-memory dataset (collated order) and the node offsets ``[G + 1]``."""
-    node_ptr = _node_slices(dataset)
-    edge_ptr = dataset.slices["edge_index"]
+    node_ptr = node_offsets(dataset)
+    storage, slices = stored_graphs(dataset)
+    edge_ptr = slices["edge_index"]
     edge_counts = edge_ptr[1:] - edge_ptr[:-1]
-    edge_index = dataset._data.edge_index
+    edge_index = storage.edge_index
     offsets = torch.repeat_interleave(node_ptr[:-1], edge_counts)
     degree = torch.bincount(edge_index[0] + offsets, minlength=int(node_ptr[-1]))
     return degree, node_ptr
@@ -373,17 +363,15 @@ def set_node_features(dataset: InMemoryDataset, mode: str = "auto", max_degree: 
     """Give every graph of ``dataset`` node features ``x`` in place (see :func:`load_tu`)."""
     if mode not in NODE_FEATURE_MODES:
         raise ValueError(f"node_features must be one of {NODE_FEATURE_MODES}, got {mode!r}.")
-    storage = dataset._data
+    storage, _ = stored_graphs(dataset)
     if mode == "auto" and storage.x is not None and storage.x.numel() > 0 and storage.x.size(-1) > 0:
         return
     if mode in ("auto", "constant"):
-        node_ptr = _node_slices(dataset)
+        node_ptr = node_offsets(dataset)
         x = torch.ones(int(node_ptr[-1]), 1)
     else:
         degree, node_ptr = node_degrees(dataset)
         observed = int(degree.max()) if degree.numel() else 0
         cap = max_degree if max_degree is not None else max(1, min(observed, DEFAULT_MAX_DEGREE))
         x = torch.nn.functional.one_hot(degree.clamp(max=cap), cap + 1).to(torch.float32)
-    storage.x = x
-    dataset.slices["x"] = node_ptr
-    dataset._data_list = None  # drop graphs cached with the old features
+    replace_node_attribute(dataset, "x", x, node_ptr)
