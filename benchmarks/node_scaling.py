@@ -168,6 +168,10 @@ def _mean_std(values) -> str:
     return f"{statistics.mean(values):.2f} ± {std:.2f}"
 
 
+def _physical_gib() -> float:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+
+
 def summarize(records, tags) -> str:
     rows = [r for r in records if r.get("tag") in tags]
     lines = []
@@ -176,16 +180,17 @@ def summarize(records, tags) -> str:
         cap = scale[0]["memory_cap_gib"]
         lines += ["## Scaling (community graphs, 128 features, average degree 10; DGI, 2-layer GCN, 512 units)", "",
                   f"Each cell is one fresh process with its address space capped at {cap:g} GiB "
-                  "(`resource.setrlimit(RLIMIT_AS)`; the machine's 24 GiB are shared with other users, so "
-                  "the cap stands in for \"fits in memory\"). Peak RSS includes loading the graph. Mini-batch: "
+                  f"(`resource.setrlimit(RLIMIT_AS)`; the machine has {_physical_gib():.0f} GiB of RAM in all, "
+                  "shared with the other jobs running, so the cap stands in for \"fits in memory\"). Peak RSS "
+                  "includes loading the graph; \"mini-batch over load\" is what training adds to it. Mini-batch: "
                   "1024 seeds, 10 + 10 sampled neighbours, seconds per epoch = mean time of the timed batches "
                   "(after one warm-up batch) x batches per epoch. Full batch: mean over the epochs run. Wall time "
                   "is inflated by the other jobs on the machine; CPU time (`time.process_time`, one thread) is "
                   "the cost on a quiet core.", "",
-                  "| nodes | edges | graph load peak RSS (MiB) | mini-batch peak RSS (MiB) | mini-batch s/batch "
-                  "(wall; CPU) | mini-batch s/epoch, extrapolated (wall; CPU) | sampled nodes/batch "
-                  "| full-batch peak RSS (MiB) | full-batch s/epoch (wall; CPU) |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+                  "| nodes | edges | graph load peak RSS (MiB) | mini-batch peak RSS (MiB) | mini-batch over load "
+                  "(MiB) | mini-batch s/batch (wall; CPU) | mini-batch s/epoch, extrapolated (wall; CPU) "
+                  "| sampled nodes/batch | full-batch peak RSS (MiB) | full-batch s/epoch (wall; CPU) |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for size in sorted({r["num_nodes_target"] for r in scale}):
             mini = next((r for r in scale if r["num_nodes_target"] == size and r["mode"] == "minibatch"), {})
             full = next((r for r in scale if r["num_nodes_target"] == size and r["mode"] == "full"), {})
@@ -199,15 +204,16 @@ def summarize(records, tags) -> str:
             else:
                 full_cells = f"not run ({full.get('skipped', '')}) | —"
             if mini.get("timed_out"):
-                mini_cells = f"— | over the {mini['timeout_seconds']:.0f} s budget | — | — | —"
+                mini_cells = f"— | over the {mini['timeout_seconds']:.0f} s budget | — | — | — | —"
             elif mini.get("fits"):
                 mini_cells = (f"{mini['peak_rss_after_load_mb']:.0f} | {mini['peak_rss_mb']:.0f} | "
+                              f"{mini['peak_rss_mb'] - mini['peak_rss_after_load_mb']:.0f} | "
                               f"{mini['seconds_per_batch']:.2f}; {mini.get('cpu_seconds_per_batch', float('nan')):.2f} "
                               f"({mini['timed_batches']} timed) | {mini['seconds_per_epoch']:.0f}; "
                               f"{mini.get('cpu_seconds_per_epoch', float('nan')):.0f} ({mini['batches_per_epoch']} batches) | "
                               f"{mini['sampled_nodes_per_batch']:.0f}")
             else:
-                mini_cells = f"— | failed: {mini.get('error', '')} | — | — | —"
+                mini_cells = f"— | failed: {mini.get('error', '')} | — | — | — | —"
             edges = mini.get("num_edges", full.get("num_edges", 0))
             lines.append(f"| {size:,} | {edges:,} | {mini_cells} | {full_cells} |")
         lines.append("")
