@@ -168,6 +168,20 @@ def _mean_std(values) -> str:
     return f"{statistics.mean(values):.2f} ± {std:.2f}"
 
 
+def _full_batch_extrapolation(scale: list, cap: float) -> list[str]:
+    """A least-squares line through the full-batch peaks that fit, evaluated at the sizes that did not."""
+    fitted = sorted((r["num_nodes_target"], r["peak_rss_mb"]) for r in scale if r["mode"] == "full" and r.get("fits"))
+    failed = sorted(r["num_nodes_target"] for r in scale if r["mode"] == "full" and r.get("fits") is False)
+    if len(fitted) < 2 or not failed:
+        return []
+    sizes, peaks = zip(*fitted)
+    slope, intercept = statistics.linear_regression(sizes, peaks)
+    predicted = ", ".join(f"{n:,} nodes {(slope * n + intercept) / 1024:.1f} GiB" for n in failed)
+    return [f"Full-batch peak RSS grows linearly with the graph ({slope * 1e6 / 1024:.2f} GiB per million nodes, "
+            f"least squares over the {len(fitted)} sizes that fit); extrapolated to the sizes that did not fit in "
+            f"{cap:g} GiB: {predicted}.", ""]
+
+
 def _physical_gib() -> float:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
 
@@ -217,6 +231,7 @@ def summarize(records, tags) -> str:
             edges = mini.get("num_edges", full.get("num_edges", 0))
             lines.append(f"| {size:,} | {edges:,} | {mini_cells} | {full_cells} |")
         lines.append("")
+        lines += _full_batch_extrapolation(scale, cap)
     acc = [r for r in rows if r["kind"] == "accuracy"]
     if acc:
         lines += ["## Accuracy: mini-batch vs full-batch DGI (1 GCN layer, 512 units, public split, linear probe)",
