@@ -83,13 +83,16 @@ def _inner_split_accuracies(x: np.ndarray, y: np.ndarray, train: np.ndarray, val
 
 
 def _select_svc_C(x: np.ndarray, y: np.ndarray, Cs: Sequence[float], inner, standardize: bool,
-                  n_jobs: Optional[int]) -> float:
-    """``C`` with the best mean accuracy over the inner splits (the first on ties, as ``GridSearchCV``)."""
+                  n_jobs: Optional[int]) -> tuple[float, float]:
+    """``C`` with the best mean accuracy over the inner splits (the first on ties, as ``GridSearchCV``), and
+    that accuracy."""
     from joblib import Parallel, delayed
 
     scores = Parallel(n_jobs=n_jobs)(delayed(_inner_split_accuracies)(x, y, train, valid, Cs, standardize)
                                      for train, valid in inner.split(x, y))
-    return Cs[int(np.argmax(np.mean(scores, axis=0)))]
+    means = np.mean(scores, axis=0)
+    best = int(np.argmax(means))
+    return Cs[best], float(means[best])
 
 
 def _make_estimator(classifier: str, max_iter: int):
@@ -136,7 +139,9 @@ def svm_cross_validation(
         max_iter (int, optional): iteration cap of the linear classifiers. (default: :obj:`2000`)
 
     Returns:
-        CrossValidationResult: mean and std of the outer-fold accuracies, each fold's accuracy and ``C``.
+        CrossValidationResult: mean and std of the outer-fold accuracies, each fold's accuracy, ``C`` and the
+        inner cross-validation accuracy at that ``C`` (a validation score: it never sees the outer test fold;
+        ``None`` without a search).
 
     Raises:
         ValueError: on shape mismatches, NaN embeddings, a single class, too few graphs per class for
@@ -178,10 +183,13 @@ def svm_cross_validation(
             # on, so neither the test fold nor an inner validation fold shapes the kernel that scores it
             from sklearn.svm import SVC
 
-            C = _select_svc_C(x_train, y_train, Cs, inner, standardize, n_jobs) if len(Cs) > 1 else Cs[0]
+            if len(Cs) > 1:
+                C, inner_accuracy = _select_svc_C(x_train, y_train, Cs, inner, standardize, n_jobs)
+            else:
+                C, inner_accuracy = Cs[0], None
             kernel_train, features_test = _rbf_features(x_train, x_test, standardize)
             model = SVC(kernel="precomputed", C=C).fit(kernel_train, y_train)
-            chosen.append({"C": C})
+            chosen.append({"C": C, "inner_accuracy": inner_accuracy})
         else:
             # the linear models standardize inside their pipeline (training rows only, inner folds included)
             estimator, key = _make_estimator(classifier, max_iter)
@@ -190,10 +198,10 @@ def svm_cross_validation(
                 # only the outer training fold reaches the search: the test fold cannot influence C
                 search.fit(x_train, y_train)
                 model = search.best_estimator_
-                chosen.append({"C": float(search.best_params_[key])})
+                chosen.append({"C": float(search.best_params_[key]), "inner_accuracy": float(search.best_score_)})
             else:
                 model = estimator.set_params(**{key: Cs[0]}).fit(x_train, y_train)
-                chosen.append({"C": Cs[0]})
+                chosen.append({"C": Cs[0], "inner_accuracy": None})
             features_test = x_test
         accuracies.append(float(accuracy_score(y[test_index], model.predict(features_test))))
     return CrossValidationResult(mean=float(np.mean(accuracies)), std=float(np.std(accuracies)),

@@ -113,7 +113,8 @@ def run_unsupervised_tu(dataset_name: str, method: str = "graphcl", seed: int = 
 
     Returns:
         dict: ``dataset``, ``method``, ``seed``, ``config``, ``accuracy`` (mean over the outer folds),
-        ``fold_std``, ``fold_accuracies``, ``best_C``, ``losses``, ``seconds_per_epoch`` (training steps),
+        ``fold_std``, ``fold_accuracies``, ``best_C``, ``inner_cv_accuracy`` (mean over the outer folds of the
+        inner cross-validation accuracy at the chosen ``C``: a validation score for model selection), ``losses``, ``seconds_per_epoch`` (training steps),
         ``seconds_per_epoch_with_hook`` (including JOAO's loss estimation),
         ``train_seconds``, ``eval_seconds``, ``peak_memory_mb`` and, for JOAO/JOAOv2, ``aug_probs_first``,
         ``aug_probs_last``, ``aug_probs_history`` and ``pair_names``; ``encoder_path`` when
@@ -166,7 +167,9 @@ def run_unsupervised_tu(dataset_name: str, method: str = "graphcl", seed: int = 
     record: dict[str, Any] = {
         "dataset": dataset_name, "method": method, "seed": seed, "config": config,
         "accuracy": cv.mean, "fold_std": cv.std, "fold_accuracies": cv.fold_accuracies,
-        "best_C": [params["C"] for params in cv.best_params], "losses": losses,
+        "best_C": [params["C"] for params in cv.best_params],
+        "inner_cv_accuracy": _mean_or_none([params.get("inner_accuracy") for params in cv.best_params]),
+        "losses": losses,
         "seconds_per_epoch": seconds_per_epoch, "seconds_per_epoch_with_hook": train_seconds / max(epochs, 1),
         "train_seconds": train_seconds,
         "eval_seconds": eval_seconds, "peak_memory_mb": peak_memory_mb(device),
@@ -180,6 +183,10 @@ def run_unsupervised_tu(dataset_name: str, method: str = "graphcl", seed: int = 
                        "aug_probs_last": history[-1], "aug_probs_history": history,
                        "pair_losses_last": result.history[-1]["pair_losses"] if result.history else None})
     return record
+
+
+def _mean_or_none(values: list[Optional[float]]) -> Optional[float]:
+    return float(sum(values) / len(values)) if values and all(v is not None for v in values) else None
 
 
 def _encoder_text(method: str, config: dict[str, Any]) -> str:

@@ -168,3 +168,26 @@ def test_every_svm_fit_uses_a_kernel_of_its_own_rows(monkeypatch, standardize):
         assert gamma == pytest.approx(1.0 / (rows.shape[1] * rows.var()))
         if standardize:
             assert np.allclose(rows.mean(0), 0, atol=1e-9) and np.allclose(rows.std(0), 1)
+
+
+def test_inner_accuracy_is_the_validation_score_of_the_chosen_C():
+    """The recorded inner accuracy equals a loop over the same inner folds with sklearn's own RBF SVC
+    (gamma='scale' = 1 / (d Var x) of the rows it is fit on), maximised over C."""
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 90)
+    x = rng.normal(size=(90, 3)) + y[:, None] * 0.8  # overlapping classes: accuracies differ across C
+    cs = (0.01, 1.0, 100.0)
+    result = svm_cross_validation(x, y, n_splits=3, seed=2, Cs=cs, inner_splits=4)
+    outer = StratifiedKFold(n_splits=3, shuffle=True, random_state=2)
+    for (train, _), params in zip(outer.split(x, y), result.best_params):
+        inner = StratifiedKFold(n_splits=4, shuffle=True, random_state=3)
+        means = [np.mean([SVC(C=c, gamma="scale").fit(x[train][a], y[train][a]).score(x[train][b], y[train][b])
+                          for a, b in inner.split(x[train], y[train])]) for c in cs]
+        assert params["C"] == cs[int(np.argmax(means))]
+        assert params["inner_accuracy"] == pytest.approx(max(means))
+    logistic = svm_cross_validation(x, y, n_splits=3, seed=2, Cs=cs, classifier="logistic")
+    assert all(0.0 <= p["inner_accuracy"] <= 1.0 for p in logistic.best_params)
+    assert svm_cross_validation(x, y, n_splits=3, seed=2, Cs=(1.0,)).best_params[0]["inner_accuracy"] is None
