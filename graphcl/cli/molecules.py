@@ -112,7 +112,7 @@ def _pretrain_molecules(args: argparse.Namespace) -> int:
 
 
 def _pretrain_mocl(args: argparse.Namespace) -> int:
-    dataset = load_moleculenet(args.dataset, root=args.root)
+    dataset = load_moleculenet(args.dataset, root=args.root, featurizer=args.featurizer)
     if args.limit is not None:
         dataset = dataset[:args.limit]
     smiles = [dataset[i].smiles for i in range(len(dataset))]
@@ -120,7 +120,7 @@ def _pretrain_mocl(args: argparse.Namespace) -> int:
     method = build_mocl(smiles, encoder=_encoder(args), rules=args.rules, depth=args.depth,
                         global_mode=None if args.global_mode == "none" else args.global_mode, k=args.neighbours,
                         lam=args.lam, radius=args.radius, generator=torch.Generator().manual_seed(args.seed),
-                        show_progress=not args.no_progress)
+                        show_progress=not args.no_progress, featurizer=args.featurizer)
     options = _options(args)
     # with workers, the RDKit substitution runs in them (AugmentedViews), overlapping with the network
     data = AugmentedViews(dataset, method.substitution) if options.num_workers > 0 else dataset
@@ -289,6 +289,9 @@ def register(subparsers) -> None:
     parser.add_argument("--neighbours", type=int, default=50, help="top-k fingerprint neighbours")
     parser.add_argument("--lam", type=float, default=1.0, help="weight of the global loss")
     parser.add_argument("--radius", type=int, default=3, help="Morgan fingerprint radius")
+    parser.add_argument("--featurizer", default="ogb", choices=("ogb", "hu2020"),
+                        help="atom/bond features of the molecules and of the substituted views (stored in the "
+                             "encoder checkpoint)")
     _encoder_args(parser, 512, 3, 0.5)
     _train_args(parser, epochs=100, batch_size=32)
     parser.set_defaults(func=_pretrain_mocl)

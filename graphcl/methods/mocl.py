@@ -224,7 +224,7 @@ GLOBAL_MODES = (None, "contrast", "regression")
 def build_mocl(smiles: Sequence[str], encoder: Optional[nn.Module] = None, rules=None, depth: int = 1,
                global_mode: Optional[str] = None, k: int = 50, lam: float = 1.0, radius: int = 3,
                n_bits: int = 2048, generator: Optional[torch.Generator] = None, cache_dir=None,
-               show_progress: bool = False) -> MoCL:
+               show_progress: bool = False, featurizer: Optional[str] = None) -> MoCL:
     """A :class:`MoCL` for a dataset with MoCL's model defaults (GIN 3 x 512, dropout 0.5, mean pooling).
 
     Args:
@@ -234,12 +234,19 @@ def build_mocl(smiles: Sequence[str], encoder: Optional[nn.Module] = None, rules
         global_mode (str, optional): ``None`` (local only), ``"contrast"`` (neighbours as positives) or
             ``"regression"`` (cosine onto Tanimoto).
         k (int): neighbours per molecule for ``"contrast"``.
+        featurizer (str, optional): ``"ogb"`` or ``"hu2020"``, the features of the substituted views and of the
+            default encoder; default: the given encoder's (OGB without one). A mismatch is an error.
     """
     if global_mode not in GLOBAL_MODES:
         raise ValueError(f"global_mode must be one of {GLOBAL_MODES}, got {global_mode!r}")
     smiles = [str(s) for s in smiles]
-    encoder = encoder if encoder is not None else MoleculeGINEncoder(hidden_channels=512, num_layers=3, p=0.5)
-    substitution = SubstructureSubstitution(rules, k=depth, generator=generator)
+    encoder_featurizer = getattr(encoder, "config", {}).get("featurizer") if encoder is not None else None
+    if featurizer is not None and encoder_featurizer is not None and featurizer != encoder_featurizer:
+        raise ValueError(f"featurizer {featurizer!r} does not match the encoder's features ({encoder_featurizer!r})")
+    featurizer = featurizer or encoder_featurizer or "ogb"
+    encoder = encoder if encoder is not None else MoleculeGINEncoder(hidden_channels=512, num_layers=3, p=0.5,
+                                                                     featurizer=featurizer)
+    substitution = SubstructureSubstitution(rules, k=depth, generator=generator, featurizer=featurizer)
     substitution.fit(smiles, cache_dir=cache_dir, show_progress=show_progress)
     global_loss = None
     if global_mode == "contrast":

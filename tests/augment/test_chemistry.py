@@ -162,6 +162,25 @@ def test_data_and_batch_are_featurized_like_ogb():
     assert [g.num_nodes for g in views.to_data_list()] == [Chem.MolFromSmiles(s).GetNumAtoms() for s in views.smiles]
 
 
+def test_hu2020_views_carry_the_two_feature_columns_of_their_new_molecules():
+    """Views of a hu2020 substitution: atom type = atomic number - 1, bond type index, read from RDKit."""
+    aug = SubstructureSubstitution(RULES, generator=gen(0), featurizer="hu2020")
+    batch = Batch.from_data_list([smiles_to_data(s, "hu2020") for s in MOLECULES[:4]])
+    views = aug(batch)
+    assert views.x.size(1) == 2 and views.edge_attr.size(1) == 2
+    single = aug(smiles_to_data(MOLECULES[3], "hu2020"))
+    for graph in [*views.to_data_list(), single]:
+        assert graph.x.size(1) == 2 and graph.edge_attr.size(1) == 2  # OGB's would be 9 and 3
+        mol = Chem.MolFromSmiles(graph.smiles)
+        assert graph.x[:, 0].tolist() == [atom.GetAtomicNum() - 1 for atom in mol.GetAtoms()]
+        kinds = {"SINGLE": 0, "DOUBLE": 1, "TRIPLE": 2, "AROMATIC": 3}
+        expected = {(b.GetBeginAtomIdx(), b.GetEndAtomIdx()): kinds[str(b.GetBondType())] for b in mol.GetBonds()}
+        for (i, j), attr in zip(graph.edge_index.t().tolist(), graph.edge_attr.tolist()):
+            assert attr[0] == expected.get((i, j), expected.get((j, i)))
+    with pytest.raises(ValueError, match="featurizer"):
+        SubstructureSubstitution(RULES, featurizer="morgan")
+
+
 def test_bad_inputs():
     with pytest.raises(ValueError, match="k must be"):
         SubstructureSubstitution(RULES, k=0)

@@ -7,7 +7,8 @@ from graphcl.augment.chemistry import smiles_to_data
 from graphcl.cli import build_parser, main
 from graphcl.data.featurizers import get_featurizer
 from graphcl.methods.graphcl_graph import GRAPHCL_CHEM_SUBGRAPH_P
-from graphcl.nn import load_encoder
+from graphcl.methods.mocl import build_mocl
+from graphcl.nn import MoleculeGINEncoder, load_encoder
 from graphcl.train.molecules import build_molecule_method
 from graphcl.utils import load_checkpoint
 
@@ -95,3 +96,17 @@ def test_pretrain_molecules_with_hu2020_features_and_the_chemistry_subgraph(data
     joao = build_molecule_method("joao", encoder)
     assert joao.transforms[joao.augmentation_names.index("attr_mask")].mask_value.tolist() == \
         list(get_featurizer("hu2020").atom_mask_token)
+
+
+def test_pretrain_mocl_with_hu2020_features(data_root, tmp_path):
+    out = tmp_path / "mocl_hu.pt"
+    code = main(["pretrain-mocl", "--dataset", "bace", "--limit", "16", "--epochs", "1", "--batch-size", "8",
+                 "--hidden-channels", "8", "--num-layers", "2", "--featurizer", "hu2020", "--no-progress",
+                 "--out", str(out)])
+    assert code == 0
+    assert load_encoder(out).config["featurizer"] == "hu2020"
+    with pytest.raises(ValueError, match="does not match the encoder"):
+        build_mocl(["CCO", "CCN"], encoder=MoleculeGINEncoder(hidden_channels=8, num_layers=2), featurizer="hu2020")
+    method = build_mocl(["CCO", "CCN"], encoder=MoleculeGINEncoder(hidden_channels=8, num_layers=2,
+                                                                   featurizer="hu2020"))
+    assert method.substitution.featurizer == "hu2020"

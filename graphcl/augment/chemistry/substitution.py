@@ -14,22 +14,22 @@ from graphcl.augment import _collation
 from graphcl.augment._graph import field_levels, graph_keys, is_batch, new_like
 from graphcl.augment.chemistry.index import ApplicabilityIndex, RuleMatcher, build_applicability_index
 from graphcl.augment.chemistry.rules import Rule, as_rules, clean_product, raw_products
+from graphcl.data.featurizers import DEFAULT_FEATURIZER, MoleculeFeaturizationError, get_featurizer
 from graphcl.utils.checks import check_positive_int
 
 
-def _featurize(smiles: str) -> dict:
-    from ogb.utils import smiles2graph
-
+def _featurize(smiles: str, featurizer: str = DEFAULT_FEATURIZER) -> dict:
     try:
-        return smiles2graph(smiles)
-    except Exception as error:  # smiles2graph fails deep inside RDKit on unparsable input
+        return get_featurizer(featurizer)(smiles)
+    except MoleculeFeaturizationError as error:
         raise ValueError(f"cannot featurize SMILES {smiles!r}: {error}") from None
 
 
-def smiles_to_data(smiles: str) -> Data:
-    """OGB featurization (:func:`ogb.utils.smiles2graph`): ``x`` long ``[N, 9]``, ``edge_index`` ``[2, E]``,
-    ``edge_attr`` long ``[E, 3]``, plus ``smiles``."""
-    graph = _featurize(smiles)
+def smiles_to_data(smiles: str, featurizer: str = DEFAULT_FEATURIZER) -> Data:
+    """One molecule as a graph: with ``featurizer="ogb"`` (OGB's ``smiles2graph`` features) ``x`` long
+    ``[N, 9]`` and ``edge_attr`` long ``[E, 3]``; with ``"hu2020"`` ``[N, 2]`` and ``[E, 2]``
+    (:mod:`graphcl.data.featurizers`); ``edge_index`` ``[2, E]`` both directions of every bond; plus ``smiles``."""
+    graph = _featurize(smiles, featurizer)
     return Data(x=torch.from_numpy(graph["node_feat"]).long(),
                 edge_index=torch.from_numpy(graph["edge_index"]).long(),
                 edge_attr=torch.from_numpy(graph["edge_feat"]).long(), smiles=smiles)
@@ -46,8 +46,8 @@ class SubstructureSubstitution:
     :meth:`fit` (cached on disk); molecules produced by earlier steps are matched on the fly.
 
     Inputs may be a SMILES string (a SMILES comes back), a :class:`~torch_geometric.data.Data` with a
-    ``smiles`` attribute (a new ``Data`` featurized with OGB's ``smiles2graph``: ``x`` long ``[N, 9]``,
-    ``edge_attr`` long ``[E, 3]``; graph-level fields such as ``y`` are copied, other node/edge fields are
+    ``smiles`` attribute (a new ``Data`` featurized by ``featurizer``: OGB's ``x`` long ``[N, 9]``,
+    ``edge_attr`` long ``[E, 3]`` by default; graph-level fields such as ``y`` are copied, other node/edge fields are
     dropped since the atoms changed), or a :class:`~torch_geometric.data.Batch` of those.
 
     Args:
@@ -56,6 +56,8 @@ class SubstructureSubstitution:
         k (int, optional): number of substitutions in sequence. (default: :obj:`1`)
         generator (torch.Generator, optional): source of randomness. (default: :obj:`None`)
         max_products (int, optional): matches expanded per rule application. (default: :obj:`100`)
+        featurizer (str, optional): features of the graphs it returns, ``"ogb"`` or ``"hu2020"``
+            (:mod:`graphcl.data.featurizers`); match the encoder's. (default: :obj:`"ogb"`)
 
     Attributes:
         stats (Counter): ``molecules``, ``substitutions`` (successful steps), ``unchanged`` (molecules with
@@ -65,8 +67,10 @@ class SubstructureSubstitution:
     """
 
     def __init__(self, rules: Sequence[Rule] | str | os.PathLike | None = None, k: int = 1,
-                 generator: torch.Generator | None = None, max_products: int = 100) -> None:
+                 generator: torch.Generator | None = None, max_products: int = 100,
+                 featurizer: str = DEFAULT_FEATURIZER) -> None:
         check_positive_int("k", k)
+        self.featurizer = get_featurizer(featurizer).name
         if max_products < 1:
             raise ValueError(f"max_products must be positive, got {max_products}")
         self.rules = as_rules(rules)
@@ -85,7 +89,7 @@ class SubstructureSubstitution:
         return self
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(num_rules={len(self.rules)}, k={self.k})"
+        return f"{self.__class__.__name__}(num_rules={len(self.rules)}, k={self.k}, featurizer={self.featurizer!r})"
 
     def _permutation(self, n: int) -> list[int]:
         return torch.randperm(n, generator=self.generator).tolist()
@@ -153,12 +157,12 @@ class SubstructureSubstitution:
         return current
 
     def augment_data(self, data: Data) -> Data:
-        """The DK-:math:`k` view of a molecule graph carrying ``data.smiles``, featurized like OGB."""
+        """The DK-:math:`k` view of a molecule graph carrying ``data.smiles``, featurized by ``featurizer``."""
         smiles = getattr(data, "smiles", None)
         if not isinstance(smiles, str):
             raise ValueError("substructure substitution needs a 'smiles' string on each graph")
         new_smiles = self.augment_smiles(smiles)
-        out = smiles_to_data(new_smiles)
+        out = smiles_to_data(new_smiles, self.featurizer)
         node_fields, edge_fields = field_levels(data)
         skip = set(node_fields) | set(edge_fields) | {"edge_index", "num_nodes", "smiles"}
         for key, value in data.items():
@@ -169,7 +173,7 @@ class SubstructureSubstitution:
     def augment_batch(self, data: Data) -> Data:
         """The DK-:math:`k` views of a collated batch of molecule graphs carrying ``smiles``.
 
-        The substitution and OGB featurization run per molecule (RDKit); the new graphs are then collated
+        The substitution and featurization run per molecule (RDKit); the new graphs are then collated
         with index arithmetic into a batch in the same order, with ``x``, ``edge_index``, ``edge_attr``,
         ``batch``, ``ptr``, the new ``smiles`` and the graph-level fields of ``data`` (other node/edge fields
         are dropped, as in :meth:`augment_data`); it separates with ``to_data_list``.
@@ -180,7 +184,7 @@ class SubstructureSubstitution:
         if not isinstance(smiles, (list, tuple)) or not all(isinstance(s, str) for s in smiles):
             raise ValueError("substructure substitution needs a 'smiles' string on each graph")
         new_smiles = [self.augment_smiles(s) for s in smiles]
-        graphs = [_featurize(s) for s in new_smiles]
+        graphs = [_featurize(s, self.featurizer) for s in new_smiles]
         device = data.batch.device
         node_counts = torch.tensor([g["num_nodes"] for g in graphs], dtype=torch.long)
         edge_counts = torch.tensor([g["edge_index"].shape[1] for g in graphs], dtype=torch.long)
