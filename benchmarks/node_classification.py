@@ -4,6 +4,8 @@ the published numbers; the same run times PyG's ``DeepGraphInfomax`` configured 
 
     python benchmarks/node_classification.py                   # Cora, CiteSeer (PubMed if present), 5 seeds
     python benchmarks/node_classification.py --quick           # one seed, Cora, short timing
+    python benchmarks/node_classification.py --methods untrained raw_features --no-timing   # reference rows
+    python benchmarks/node_classification.py --summarize TAG [TAG ...]   # one table from several runs
 
 Writes one JSON line per run to ``benchmarks/results/node_classification.jsonl`` and the summary table to
 ``benchmarks/results/node_classification.md``.
@@ -18,7 +20,8 @@ from pathlib import Path
 
 import torch
 
-from graphcl.eval.node_protocol import default_hidden_channels, prepare_node_data, run_node_pretraining
+from graphcl.eval.node_protocol import (build_node_method, default_hidden_channels, prepare_node_data,
+                                        probe_node_embeddings, probe_record, run_node_pretraining)
 from graphcl.data import DatasetNotFoundError
 from graphcl.methods import DGI, train_full_batch
 from graphcl.utils import (append_jsonl, atomic_write_text, environment_info, format_mean_std, make_generator,
@@ -30,7 +33,22 @@ PUBLISHED = {
     ("dgi", "Cora"): "82.3 ± 0.6", ("dgi", "CiteSeer"): "71.8 ± 0.7", ("dgi", "PubMed"): "76.8 ± 0.6",
     ("graphcl", "Cora"): "81.76", ("graphcl", "CiteSeer"): "73.14", ("graphcl", "PubMed"): "—",
 }
-METHOD_LABEL = {"dgi": "DGI", "graphcl": "GraphCL (subgraph, p=0.2)"}
+METHOD_LABEL = {"dgi": "DGI", "graphcl": "GraphCL (subgraph, p=0.2)",
+                "untrained": "reference: DGI's encoder untrained (its seeded initialisation)",
+                "raw_features": "reference: raw features (row-normalized)"}
+REFERENCES = ("untrained", "raw_features")
+PROTOCOL_CARD = """Protocol card
+- Split: the public Planetoid split (140 / 500 / 1,000 nodes on Cora, 120 / 500 / 1,000 on CiteSeer); features
+  row-normalized; the graph used whole (transductive), without labels during pretraining.
+- Model selection: pretraining stops on its own training loss (DGI's early stopping, patience 20) and keeps
+  the best-loss weights; the probe's settings are fixed (50 logistic regressions, Adam 0.01, 100 steps, no
+  weight decay); nothing is chosen on test nodes.
+- Seeds: one pretraining seed per row (it also seeds the probe); mean ± std (population) over seeds of the
+  mean test accuracy of the 50 regressions.
+- References, same probe and seeds: DGI's encoder at the seeded initialisation DGI starts from (the same
+  weights as the DGI row of that seed before training), and the raw input features.
+- Budget: the papers' (DGI: 1 GCN layer of 512 units, Adam 0.001; GraphCL: subgraph views, p = 0.2).
+"""
 
 
 class PyGDeepGraphInfomax(torch.nn.Module):
@@ -102,8 +120,23 @@ def pyg_accuracy(dataset: str, hidden: int, seed: int) -> dict:
             "seconds_per_epoch": result.seconds_per_epoch}
 
 
-def summarize(records: list[dict], tag: str) -> str:
-    runs = [r for r in records if r.get("tag") == tag]
+def reference_record(kind: str, dataset: str, seed: int) -> dict:
+    """A reference row: the probe on DGI's untrained encoder (seeded like the DGI row) or on the raw features."""
+    seed_everything(seed)
+    data = prepare_node_data(dataset)
+    if kind == "untrained":
+        model = build_node_method("dgi", data.num_features, default_hidden_channels(dataset),
+                                  generator=make_generator(seed))
+        embeddings = model.embed(data)
+    else:
+        embeddings = data.x
+    probe = probe_node_embeddings(embeddings, data, seed=seed)
+    return {"seed": seed, "accuracy": probe_record(probe), "epochs_run": 0, "seconds_per_epoch": 0.0,
+            "embedding_dim": int(embeddings.size(1)), "environment": environment_info()}
+
+
+def summarize(records: list[dict], tags: list[str]) -> str:
+    runs = [r for r in records if r.get("tag") in tags]
     header = ["Dataset", "Method", "Test accuracy % (ours, mean ± std over seeds)", "Seeds", "Published",
               "Epochs (mean)", "s/epoch (ours)"]
     rows = []
@@ -112,16 +145,18 @@ def summarize(records: list[dict], tag: str) -> str:
         if unavailable:
             rows.append([dataset, "—", "not available (raw files absent)", 0, "", "", ""])
             continue
-        for method in ("dgi", "graphcl"):
-            accuracy = [r for r in runs if r["kind"] == "accuracy" and r["dataset"] == dataset
-                        and r["method"] == method]
+        for method in ("dgi", "graphcl", *REFERENCES):
+            by_seed = {r["seed"]: r for r in runs if r["kind"] == "accuracy" and r["dataset"] == dataset
+                       and r["method"] == method}  # a later run of a seed replaces it
+            accuracy = [by_seed[seed] for seed in sorted(by_seed)]
             if not accuracy:
                 continue
             tests = [r["accuracy"]["test_mean"] for r in accuracy]
             epochs = mean_std([r["epochs_run"] for r in accuracy])[0]
             seconds = mean_std([r["seconds_per_epoch"] for r in accuracy])[0]
+            training = (f"{epochs:.0f}", f"{seconds:.4f}") if method not in REFERENCES else ("no training", "—")
             rows.append([dataset, METHOD_LABEL[method], format_mean_std(tests), len(tests),
-                         PUBLISHED[(method, dataset)], f"{epochs:.0f}", f"{seconds:.4f}"])
+                         PUBLISHED.get((method, dataset), "—"), *training])
         for r in runs:
             if r["kind"] == "pyg_accuracy" and r["dataset"] == dataset:
                 rows.append([dataset, "PyG DeepGraphInfomax (same setup)",
@@ -144,7 +179,8 @@ def summarize(records: list[dict], tag: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=["Cora", "CiteSeer", "PubMed"])
-    parser.add_argument("--methods", nargs="+", choices=["dgi", "graphcl"], default=["dgi", "graphcl"])
+    parser.add_argument("--methods", nargs="+", choices=["dgi", "graphcl", *REFERENCES],
+                        default=["dgi", "graphcl", *REFERENCES])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--quick", action="store_true",
                         help="one seed on Cora, epochs capped at 50, short timing")
@@ -152,7 +188,10 @@ def main() -> None:
     parser.add_argument("--timing-rounds", type=int, default=5)
     parser.add_argument("--no-pyg-accuracy", action="store_true",
                         help="skip training PyG's DeepGraphInfomax to convergence (seed 0)")
+    parser.add_argument("--no-timing", action="store_true", help="skip the timing against PyG")
     parser.add_argument("--tag", default=None, help="label of this run in the JSON lines (default: time)")
+    parser.add_argument("--summarize", nargs="+", default=None, metavar="TAG",
+                        help="only rewrite the table from the JSON lines of these runs")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
 
@@ -167,7 +206,10 @@ def main() -> None:
     base = {"benchmark": "node_classification", "tag": tag, "quick": args.quick,
             "threads": torch.get_num_threads(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
 
-    for dataset in args.datasets:
+    if args.summarize:
+        print(write_summary(out, read_jsonl(jsonl), args.summarize, "node_classification.md", environment))
+        return
+    for dataset in ([] if args.summarize else args.datasets):
         try:
             prepare_node_data(dataset)
         except DatasetNotFoundError:
@@ -176,11 +218,12 @@ def main() -> None:
             continue
         hidden = default_hidden_channels(dataset)
         load = os.getloadavg()
-        timing = time_epochs(dataset, hidden, args.timing_epochs, args.timing_rounds, seed=args.seeds[0])
-        print(f"{dataset}: s/epoch ours {timing['ours_seconds_per_epoch']:.4f}, "
-              f"PyG {timing['pyg_seconds_per_epoch']:.4f} (load {load[0]:.2f})")
-        append_jsonl(jsonl, {**base, "kind": "timing", "dataset": dataset, "hidden_channels": hidden,
-                             "timing": timing, "load_average": load, "environment": environment})
+        if not args.no_timing:
+            timing = time_epochs(dataset, hidden, args.timing_epochs, args.timing_rounds, seed=args.seeds[0])
+            print(f"{dataset}: s/epoch ours {timing['ours_seconds_per_epoch']:.4f}, "
+                  f"PyG {timing['pyg_seconds_per_epoch']:.4f} (load {load[0]:.2f})")
+            append_jsonl(jsonl, {**base, "kind": "timing", "dataset": dataset, "hidden_channels": hidden,
+                                 "timing": timing, "load_average": load, "environment": environment})
         if not args.no_pyg_accuracy:
             pyg = pyg_accuracy(dataset, hidden, seed=args.seeds[0])
             print(f"{dataset}: PyG DeepGraphInfomax {pyg['test_mean']:.2f} ± {pyg['test_std']:.2f} "
@@ -190,25 +233,39 @@ def main() -> None:
         for method in args.methods:
             for seed in args.seeds:
                 load = os.getloadavg()
-                _, record = run_node_pretraining(method=method, dataset=dataset, seed=seed, epochs=epochs_cap,
-                                                 progress=False)
+                if method in REFERENCES:
+                    record = reference_record(method, dataset, seed)
+                else:
+                    _, record = run_node_pretraining(method=method, dataset=dataset, seed=seed, epochs=epochs_cap,
+                                                     progress=False)
                 print(f"{dataset} {method} seed {seed}: {record['accuracy']['test_mean']:.2f} ± "
                       f"{record['accuracy']['test_std']:.2f} after {record['epochs_run']} epochs, "
                       f"{record['seconds_per_epoch']:.4f} s/epoch (load {load[0]:.2f})")
                 append_jsonl(jsonl, {**base, "kind": "accuracy", "dataset": dataset, "method": method,
                                      "load_average_start": load, **record})
 
-    summary = summarize(read_jsonl(jsonl), tag)
-    command = "python benchmarks/node_classification.py " + ("--quick" if args.quick else
-                                                             f"--seeds {' '.join(map(str, args.seeds))}")
-    header = (f"# Node classification (linear probe on frozen embeddings, public split)\n\n"
-              f"Run `{tag}`: `{command}`; git {environment['git_commit']}; "
-              f"{environment['machine']['cpu']} ({environment['machine']['cpu_count']} cores, "
-              f"{base['threads']} torch threads). Accuracy: mean ± std (population) over pretraining seeds "
-              f"of the mean test accuracy of 50 logistic regressions.\n\n")
-    atomic_write_text(out / ("node_classification_quick.md" if args.quick else "node_classification.md"),
-                      header + summary)
-    print(summary)
+    name = "node_classification_quick.md" if args.quick else "node_classification.md"
+    print(write_summary(out, read_jsonl(jsonl), [tag], name, environment))
+
+
+def write_summary(out: Path, records: list[dict], tags: list[str], name: str, environment: dict) -> str:
+    """The table of the runs ``tags``, each listed with its command and commit, under the protocol card."""
+    runs = []
+    for run_tag in tags:
+        first = next((r for r in records if r.get("tag") == run_tag), None)
+        if first is None:
+            raise SystemExit(f"no run tagged {run_tag!r} in the JSON lines")
+        env = first.get("environment") or environment
+        runs.append(f"`{run_tag}` (git {env['git_commit']}, {env['machine']['cpu']}, "
+                    f"{first.get('threads')} torch thread(s))")
+    summary = summarize(records, tags)
+    header = (f"# Node classification (linear probe on frozen embeddings, public split)\n\n{PROTOCOL_CARD}\n"
+              f"Runs: {'; '.join(runs)}. Commands: `python benchmarks/node_classification.py --seeds 0 1 2 3 4` "
+              f"(pretrained rows and timing), `python benchmarks/node_classification.py --methods untrained "
+              f"raw_features --no-timing --no-pyg-accuracy` (references); the table: `python "
+              f"benchmarks/node_classification.py --summarize {' '.join(tags)}`.\n\n")
+    atomic_write_text(out / name, header + summary)
+    return summary
 
 
 if __name__ == "__main__":
