@@ -26,6 +26,7 @@ from graphcl.eval.unsupervised_tu import (
     summarize_tu,
 )
 from graphcl.utils import append_jsonl, atomic_write_text, environment_info, read_jsonl
+REFERENCE_METHODS = ("untrained", "raw_features")
 
 MAIN_DATASETS = ("MUTAG", "PROTEINS", "NCI1", "IMDB-BINARY")
 LARGE_DATASETS = ("DD", "COLLAB", "REDDIT-BINARY")
@@ -93,6 +94,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--merge", nargs="+", default=None, metavar="JSONL",
                         help="only append these result files to the output and rebuild the summary")
+    parser.add_argument("--references", nargs="+", default=[], metavar="JSONL",
+                        help="show the reference rows (untrained, raw_features) of these result files in the "
+                             "summary too (same probe and seeds)")
+    parser.add_argument("--summary-only", action="store_true", help="only rebuild the summary of --out")
     return parser.parse_args(argv)
 
 
@@ -108,6 +113,8 @@ def main(argv=None) -> int:
         for path in args.merge:
             for record in read_jsonl(path):
                 append_jsonl(output, record)
+        datasets = []
+    if args.summary_only:
         datasets = []
     environment = environment_info()
     for dataset in datasets:
@@ -126,7 +133,14 @@ def main(argv=None) -> int:
                       f"({record['seconds_per_epoch']:.2f} s/epoch, {record['peak_memory_mb']:.0f} MiB)",
                       flush=True)
     records = read_jsonl(output)
-    summary = summarize_tu(records, PUBLISHED_TU, preamble=protocol_card(records))
+    methods = {r["method"] for r in records}
+    for path in args.references:  # reference rows measured by another run, unless this file has its own
+        records += [r for r in read_jsonl(path) if r["method"] in REFERENCE_METHODS and r["method"] not in methods]
+    card = protocol_card(records)
+    if args.references:
+        card += (f"Reference rows (untrained, raw_features) read from {', '.join(f'`{Path(p).name}`' for p in args.references)}: "
+                 "the same SVM protocol, seeds and folds, measured by another run.\n\n")
+    summary = summarize_tu(records, PUBLISHED_TU, preamble=card)
     atomic_write_text(output.with_suffix(".md"), summary)
     print(summary)
     return 0
