@@ -34,34 +34,62 @@ from graphcl.utils.checks import check_positive_int
 TwoViewLoss = Callable[[Tensor, Tensor], Tensor]
 
 
+#: How a view draws what it removes: ``"exact"`` removes exactly ``round(p * count)`` undirected edges and
+#: feature columns (an undirected graph stays undirected); ``"independent"`` is the official code's draw: every
+#: stored (directed) edge and every column is dropped on its own with probability ``p`` (``dropout_adj``
+#: without ``force_undirected``, a Bernoulli mask per column), so a view's graph is in general directed.
+VIEW_SAMPLING = ("exact", "independent")
+
+
 class GRACEView:
     """One GRACE view: drop a share ``edge_p`` of the edges, then zero a share ``feature_p`` of the feature
-    columns (:func:`graphcl.augment.drop_edges`, :func:`graphcl.augment.mask_attributes` with
-    ``columns=True``). Called as ``view(data, generator) -> Data``.
+    columns. Called as ``view(data, generator) -> Data``.
 
-    The official code draws every edge and every column independently (``dropout_adj``, a Bernoulli mask per
-    column); here exactly ``round(p * count)`` undirected edges and columns are removed, and an undirected
-    graph stays undirected.
+    With ``sampling="exact"`` (default) it uses :func:`graphcl.augment.drop_edges` and
+    :func:`graphcl.augment.mask_attributes` with ``columns=True``; ``sampling="independent"`` draws as the
+    official code (see :data:`VIEW_SAMPLING`).
     """
 
-    def __init__(self, edge_p: float, feature_p: float) -> None:
+    def __init__(self, edge_p: float, feature_p: float, sampling: str = "exact") -> None:
         for name, value in (("edge_p", edge_p), ("feature_p", feature_p)):
             if not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], got {value}")
-        self.edge_p, self.feature_p = float(edge_p), float(feature_p)
+        if sampling not in VIEW_SAMPLING:
+            raise ValueError(f"sampling must be one of {VIEW_SAMPLING}, got {sampling!r}")
+        self.edge_p, self.feature_p, self.sampling = float(edge_p), float(feature_p), sampling
 
     @property
-    def config(self) -> dict[str, float]:
-        return {"edge_p": self.edge_p, "feature_p": self.feature_p}
+    def config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"edge_p": self.edge_p, "feature_p": self.feature_p}
+        if self.sampling != "exact":
+            config["sampling"] = self.sampling
+        return config
 
     def __call__(self, data: Data, generator: Optional[torch.Generator] = None) -> Data:
+        if self.sampling == "independent":
+            return self._independent(data, generator)
         view = drop_edges(data, self.edge_p, generator=generator) if self.edge_p > 0 else data
         if self.feature_p > 0:
             view = mask_attributes(view, self.feature_p, generator=generator, columns=True)
         return view
 
+    def _independent(self, data: Data, generator: Optional[torch.Generator]) -> Data:
+        view = data.clone()
+        if self.edge_p > 0 and data.edge_index is not None:
+            keep = torch.rand(data.edge_index.size(1), generator=generator, device=data.edge_index.device) \
+                >= self.edge_p
+            for key in ("edge_index", "edge_attr", "edge_weight"):
+                value = getattr(data, key, None)
+                if value is not None:
+                    view[key] = value[:, keep] if key == "edge_index" else value[keep]
+        if self.feature_p > 0:
+            dropped = torch.rand(data.x.size(1), generator=generator, device=data.x.device) < self.feature_p
+            view.x = data.x.masked_fill(dropped.unsqueeze(0), 0)
+        return view
+
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(edge_p={self.edge_p}, feature_p={self.feature_p})"
+        extra = f", sampling={self.sampling!r}" if self.sampling != "exact" else ""
+        return f"{self.__class__.__name__}(edge_p={self.edge_p}, feature_p={self.feature_p}{extra})"
 
 
 class GRACE(Method):
@@ -167,17 +195,18 @@ def grace_settings(dataset: str) -> GRACESettings:
 
 
 def build_grace(in_channels: int, settings: GRACESettings | str = "cora",
-                generator: Optional[torch.Generator] = None) -> GRACE:
+                generator: Optional[torch.Generator] = None, sampling: str = "exact") -> GRACE:
     """GRACE as the official code builds it: a GCN ``F -> 2d -> d`` (``num_layers`` layers, the activation
     after every layer), a head ``d -> p -> d`` with ELU, and the two views of ``settings``.
 
     The official code shares one PReLU slope across the layers; :class:`~graphcl.nn.GCNEncoder` learns one per
-    layer.
+    layer. ``sampling="independent"`` draws the views' edges and columns as the official code does
+    (:data:`VIEW_SAMPLING`).
     """
     if isinstance(settings, str):
         settings = grace_settings(settings)
     encoder = GCNEncoder(in_channels, 2 * settings.hidden_channels, num_layers=settings.num_layers,
                          out_channels=settings.hidden_channels, activation=settings.activation)
-    return GRACE(encoder, GRACEView(settings.edge_p[0], settings.feature_p[0]),
-                 GRACEView(settings.edge_p[1], settings.feature_p[1]),
+    return GRACE(encoder, GRACEView(settings.edge_p[0], settings.feature_p[0], sampling),
+                 GRACEView(settings.edge_p[1], settings.feature_p[1], sampling),
                  projection_channels=settings.projection_channels, tau=settings.tau, generator=generator)

@@ -105,3 +105,23 @@ def test_training_lowers_the_loss_and_is_seeded():
     assert losses[0] == losses[1]
     assert sum(losses[0][-5:]) < sum(losses[0][:5])
     assert model.embed(data).shape == (40, 8)
+
+
+def test_independent_sampling_draws_every_directed_edge_and_column_on_its_own():
+    """The official draw: Bernoulli per stored edge and per column, replayed here from the same generator."""
+    data = sbm_graph(num_nodes=60, num_classes=3, num_features=40, generator=torch.Generator().manual_seed(1))
+    data.x = data.x + 1.0  # no zero column before masking
+    view = GRACEView(0.3, 0.25, sampling="independent")
+    out = view(data, torch.Generator().manual_seed(7))
+    replay = torch.Generator().manual_seed(7)
+    keep = torch.rand(data.edge_index.size(1), generator=replay) >= 0.3
+    dropped = torch.rand(data.x.size(1), generator=replay) < 0.25
+    assert torch.equal(out.edge_index, data.edge_index[:, keep])
+    assert torch.equal(out.x[:, dropped], torch.zeros(data.num_nodes, int(dropped.sum())))
+    assert torch.equal(out.x[:, ~dropped], data.x[:, ~dropped])
+    pairs = {tuple(e) for e in out.edge_index.t().tolist()}
+    assert any((j, i) not in pairs for i, j in pairs)  # directions are dropped separately
+    model = build_grace(40, "cora", generator=torch.Generator().manual_seed(0), sampling="independent")
+    assert model.view1.sampling == model.view2.sampling == "independent" and "sampling" in model.view1.config
+    with pytest.raises(ValueError, match="sampling"):
+        GRACEView(0.2, 0.2, sampling="bernoulli")
