@@ -205,20 +205,23 @@ def _top_pairs(names: list[str], probs: list[float], k: int = 3) -> str:
 
 def summarize_tu(records: list[dict[str, Any]], published: Optional[dict[str, dict[str, str]]] = None,
                  preamble: Optional[str] = None) -> str:
-    """Markdown summary of :func:`run_unsupervised_tu` records: mean ± std over seeds per method and dataset,
-    the published number, seconds per epoch, peak memory, and JOAO's learned distribution. ``preamble``
-    (e.g. a protocol card) replaces the default heading."""
+    """Markdown summary of :func:`run_unsupervised_tu` records: mean ± std over seeds per method, dataset and
+    budget (epochs, learning rate, encoder size: runs at another budget get their own row), the published
+    number, seconds per epoch, peak memory, and JOAO's learned distribution. ``preamble`` (e.g. a protocol
+    card) replaces the default heading."""
     published = PUBLISHED_TU if published is None else published
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    groups: dict[tuple, list[dict[str, Any]]] = {}
     for record in records:
-        # a later run with the same seed replaces an earlier one
-        key = (record["method"], record["dataset"])
+        config = record["config"]
+        key = (record["method"], record["dataset"], config.get("epochs"), config.get("lr"),
+               config.get("num_layers"), config.get("hidden_channels"))
+        # a later run of the same seed at the same budget replaces an earlier one
         kept = [r for r in groups.get(key, []) if r["seed"] != record["seed"]]
         groups[key] = kept + [record]
     method_order = {name: index for index, name in enumerate(GRAPH_METHODS)}
     rows, probability_rows = [], []
-    for (method, dataset), runs in sorted(groups.items(), key=lambda item: (method_order.get(item[0][0], 9),
-                                                                             item[0][1])):
+    for (method, dataset, *_), runs in sorted(groups.items(), key=lambda item: (
+            method_order.get(item[0][0], 9), item[0][1], str(item[0][2:]))):
         runs = sorted(runs, key=lambda r: r["seed"])
         accuracies = [r["accuracy"] for r in runs]
         config = runs[0]["config"]
