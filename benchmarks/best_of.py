@@ -100,6 +100,8 @@ def _node_groups(path: Path) -> Iterable[tuple[tuple, dict[str, Any]]]:
                 continue
             method = NODE_REFERENCE_NAMES.get(record["method"], record["method"])
             setting = NODE_BASELINE_SETTINGS.get(record["method"], "official settings")
+            if record.get("info", {}).get("sampling", "exact") != "exact":
+                setting += f", {record['info']['sampling']} view draws"
             record = {**record, "method": method}
             key = ("node", record["method"], record["dataset"], setting)
         else:
