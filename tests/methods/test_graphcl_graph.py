@@ -6,6 +6,8 @@ from graphcl.augment import Identity
 from graphcl.methods.graphcl_graph import GRAPHCL_AUGMENTATION_MODES, GraphCL, augment_per_graph
 from graphcl.nn.gin import GINEncoder
 
+from .training_steps import adam_steps
+
 
 def _dataset(num_graphs=24, seed=0):
     """Two classes of small graphs: paths and dense random graphs, with 3 features."""
@@ -61,14 +63,7 @@ def test_loss_decreases_over_a_few_steps():
     torch.manual_seed(0)
     model = GraphCL(GINEncoder(3, 16, 2), augmentation="random2", generator=torch.Generator().manual_seed(0))
     batch = Batch.from_data_list(_dataset(24))
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    losses = []
-    for _ in range(15):
-        optimizer.zero_grad()
-        loss = model.loss(batch)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    losses = adam_steps(model, batch)
     assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3
 
 

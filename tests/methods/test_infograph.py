@@ -7,6 +7,7 @@ from graphcl.methods.base import Method
 from graphcl.nn import GINEncoder, ShortcutMLP
 
 from .jsd_reference import jsd_pair_loop
+from .training_steps import adam_steps
 
 
 def _graphs(num_graphs=5, seed=0):
@@ -41,14 +42,7 @@ def test_contract_embedding_and_training_step():
     assert isinstance(model.local_head, ShortcutMLP) and model.local_head.in_channels == 40
     assert model.config["encoder"]["class"] == "GINEncoder" and model.config["encoder"]["num_layers"] == 5
     batch = Batch.from_data_list(_graphs(6))
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    losses = []
-    for _ in range(15):
-        optimizer.zero_grad()
-        loss = model.loss(batch)
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss))
+    losses = adam_steps(model, batch)
     assert losses[-1] < losses[0]
     assert all(p.grad is not None for p in model.encoder.parameters() if p.requires_grad)
     embedding = model.embed(batch)

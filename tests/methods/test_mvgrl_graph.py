@@ -9,6 +9,7 @@ from graphcl.methods.base import Method
 from graphcl.nn import GraphGCNEncoder
 
 from .jsd_reference import jsd_pair_loop
+from .training_steps import adam_steps
 
 
 def _graphs(num_graphs=4, seed=1):
@@ -71,14 +72,7 @@ def test_contract_training_and_errors():
     model = GraphMVGRL(GraphGCNEncoder(3, 8, num_layers=3), GraphGCNEncoder(3, 8, num_layers=3, normalize=False))
     assert isinstance(model, Method) and model.embedding_level == "graph"
     batch = Batch.from_data_list(with_ppr_diffusion([Data(x=g.x, edge_index=g.edge_index) for g in _graphs(6)]))
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    losses = []
-    for _ in range(15):
-        optimizer.zero_grad()
-        loss = model.loss(batch)
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss))
+    losses = adam_steps(model, batch)
     assert losses[-1] < losses[0]
     assert model.embed(batch).shape == (6, 8)
     plain = Batch.from_data_list([Data(x=g.x, edge_index=g.edge_index) for g in _graphs(3)])
