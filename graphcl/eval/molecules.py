@@ -129,10 +129,10 @@ def cap_split(split: dict[str, Tensor], labels: Tensor, max_train: int | None = 
     """A reduced-budget split: at most ``max_train`` training and ``max_valid`` validation molecules.
 
     Training molecules are drawn uniformly at random (class balance kept in expectation). The validation
-    subset keeps every molecule with a positive label in some task, then fills up with random others, so
-    that ROC-AUC stays defined on sparse tasks (MUV has a handful of positives per task); it only serves
-    model selection. Positives take at most half of the cap when there are enough others, so that both
-    classes stay present. The test set is never reduced.
+    subset takes the molecules with a positive label in some task first, then fills up with random others,
+    so that ROC-AUC stays defined on sparse tasks (MUV has a handful of positives per task); positives take at
+    most half of the cap when there are enough others, so that both classes stay present. It only serves
+    model selection. The test set is never reduced.
 
     Args:
         split (dict): ``"train"``, ``"valid"``, ``"test"`` index tensors.
