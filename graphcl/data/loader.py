@@ -4,8 +4,8 @@ PyG's :class:`~torch_geometric.loader.DataLoader` builds every mini-batch with
 :meth:`Batch.from_data_list`: one :class:`Data` per graph separated from the dataset's storage, then one
 concatenation per attribute, a Python loop over the graphs of the batch. An :class:`InMemoryDataset` already
 keeps all graphs concatenated with per-attribute boundaries (read through
-:func:`graphcl.data._storage.stored_graphs`), so a batch is a gather: the rows of the chosen graphs, ``edge_index`` shifted by the new node offsets, and the
-``batch``/``ptr`` vectors from the node counts. :class:`InMemoryGraphLoader` does that and returns the same
+:func:`graphcl.data._storage.stored_graphs`), so a batch is a gather: the rows of the chosen graphs,
+``edge_index`` shifted by the new node offsets, and the ``batch``/``ptr`` vectors from the node counts. :class:`InMemoryGraphLoader` does that and returns the same
 :class:`Batch` as PyG's loader (same tensors, same ``batch``/``ptr``, and :meth:`Batch.to_data_list` works).
 
 When it applies (:func:`supports_vectorized_collation`): a :class:`InMemoryDataset` (or a PyG
